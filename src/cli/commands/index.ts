@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { registerInspect } from './inspect.js';
+import { registerVerify } from './verify.js';
+
+/** A command module adds its sub-command to the program. */
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+
+export const commands: RegisterCommand[] = [registerInspect, registerVerify];

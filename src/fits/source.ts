@@ -1,0 +1,69 @@
+/**
+ * Random-access bytes: an open file or an in-memory buffer. The codec reads headers through
+ * this so that it never has to load a data unit it does not need.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+
+export interface ByteSource {
+  /** The file name, for error messages. */
+  readonly path: string | undefined;
+  /** Current length in bytes (re-read each call: a file being written grows). */
+  size(): Promise<number>;
+  /** Up to `length` bytes at `offset`; fewer only at the end of the data. */
+  read(offset: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export function bufferSource(bytes: Buffer, path?: string): ByteSource {
+  return {
+    path,
+    size: async () => bytes.length,
+    read: async (offset, length) => bytes.subarray(offset, Math.min(offset + length, bytes.length)),
+    close: async () => {},
+  };
+}
+
+export class FileSource implements ByteSource {
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async open(path: string): Promise<FileSource> {
+    return new FileSource(path, await open(path, 'r'));
+  }
+
+  async size(): Promise<number> {
+    return (await this.handle.stat()).size;
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    const buffer = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await this.handle.read(buffer, filled, length - filled, offset + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === length ? buffer : buffer.subarray(0, filled);
+  }
+
+  /** The underlying handle, for streaming copies of data units. */
+  get fileHandle(): FileHandle {
+    return this.handle;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+/** Runs `fn` with the file open for reading and always closes it. */
+export async function withFileSource<T>(path: string, fn: (source: FileSource) => Promise<T>): Promise<T> {
+  const source = await FileSource.open(path);
+  try {
+    return await fn(source);
+  } finally {
+    await source.close();
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Writes a FITS file from headers and data units: headers padded with spaces, data with zeros,
+ * to whole 2880-byte blocks. A data unit can be copied byte for byte from another file (padding
+ * included) or come from memory. With checksums on, every HDU gets DATASUM and CHECKSUM: the
+ * header is written with placeholders, the data streamed while summed, then the header (same
+ * length) rewritten in place.
+ */
+import { BLOCK_LENGTH, padToBlock } from './card.js';
+import type { Header } from './header.js';
+import type { ByteSource } from './source.js';
+import { addSums, encodeChecksum, onesComplementSum } from './checksum.js';
+import { TruncatedFitsError } from './errors.js';
+
+export type DataUnit =
+  /** Bytes in memory, without padding (the writer pads with zeros). */
+  | { kind: 'bytes'; bytes: Uint8Array }
+  /** `length` bytes at `offset` of another file, copied verbatim (pass the padded length). */
+  | { kind: 'copy'; source: ByteSource; offset: number; length: number };
+
+export interface HduOutput {
+  header: Header;
+  data?: DataUnit;
+}
+
+export interface WriteOptions {
+  /** Stamp CHECKSUM/DATASUM; the timestamp goes into their comments (ISO, UTC, seconds). */
+  checksums?: { timestamp: string } | undefined;
+  /** Bytes per read/write when copying data units. @default 8 MiB */
+  chunkBytes?: number;
+}
+
+export interface WrittenHdu {
+  headerOffset: number;
+  dataOffset: number;
+  /** Padded data length written. */
+  dataBytes: number;
+  datasum: number | undefined;
+}
+
+export interface WriteResult {
+  bytes: number;
+  hdus: WrittenHdu[];
+}
+
+/** Where `writeFits` writes: positional writes, as a `FileHandle` does. */
+export interface WriteSink {
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+}
+
+/** An in-memory sink (tests, small files): `bytes()` returns what was written. */
+export function memorySink(): WriteSink & { bytes(): Buffer } {
+  let store = Buffer.alloc(64 * 1024);
+  let length = 0;
+  return {
+    async write(buffer, offset, count, position) {
+      const end = position + count;
+      if (end > store.length) {
+        const bigger = Buffer.alloc(Math.max(end, store.length * 2));
+        store.copy(bigger, 0, 0, length);
+        store = bigger;
+      }
+      store.set(buffer.subarray(offset, offset + count), position);
+      length = Math.max(length, end);
+      return { bytesWritten: count };
+    },
+    bytes: () => Buffer.from(store.subarray(0, length)),
+  };
+}
+
+const CHECKSUM_PLACEHOLDER = '0000000000000000';
+
+/** Writes the HDUs to `handle` from position 0 (the caller opened and will sync/close it). */
+export async function writeFits(handle: WriteSink, hdus: readonly HduOutput[], options: WriteOptions = {}): Promise<WriteResult> {
+  const chunkBytes = options.chunkBytes ?? 8 * 1024 * 1024;
+  let position = 0;
+  const written: WrittenHdu[] = [];
+  for (const hdu of hdus) {
+    const header = hdu.header;
+    const stamp = options.checksums;
+    if (stamp) {
+      header.set('CHECKSUM', CHECKSUM_PLACEHOLDER, { comment: `HDU checksum updated ${stamp.timestamp}`, kind: 'string' });
+      header.set('DATASUM', '0', { comment: `data unit checksum updated ${stamp.timestamp}`, kind: 'string' });
+    }
+    const headerOffset = position;
+    const headerBytes = header.toBuffer();
+    await writeAll(handle, headerBytes, position);
+    position += headerBytes.length;
+    const dataOffset = position;
+    const { bytes: dataBytes, sum } = await writeData(handle, hdu.data, position, chunkBytes, stamp !== undefined);
+    position += dataBytes;
+    if (stamp) {
+      header.set('DATASUM', String(sum), { kind: 'string' });
+      const withPlaceholder = header.toBuffer();
+      const checksum = encodeChecksum(addSums(onesComplementSum(withPlaceholder), sum));
+      header.set('CHECKSUM', checksum, { kind: 'string' });
+      const final = header.toBuffer();
+      if (final.length !== headerBytes.length) throw new Error('internal: header length changed while stamping checksums');
+      await writeAll(handle, final, headerOffset);
+    }
+    written.push({ headerOffset, dataOffset, dataBytes, datasum: stamp ? sum : undefined });
+  }
+  return { bytes: position, hdus: written };
+}
+
+async function writeData(
+  handle: WriteSink, data: DataUnit | undefined, position: number, chunkBytes: number, summing: boolean,
+): Promise<{ bytes: number; sum: number }> {
+  if (data === undefined) return { bytes: 0, sum: 0 };
+  if (data.kind === 'bytes') {
+    const padded = padToBlock(data.bytes.length);
+    let sum = 0;
+    if (summing) {
+      const whole = data.bytes.length - (data.bytes.length % 4);
+      sum = onesComplementSum(data.bytes.subarray(0, whole));
+      if (whole < data.bytes.length) {
+        const tail = new Uint8Array(4);
+        tail.set(data.bytes.subarray(whole));
+        sum = addSums(sum, onesComplementSum(tail));
+      }
+    }
+    await writeAll(handle, data.bytes, position);
+    if (padded > data.bytes.length) await writeAll(handle, Buffer.alloc(padded - data.bytes.length), position + data.bytes.length);
+    return { bytes: padded, sum };
+  }
+  if (data.length % BLOCK_LENGTH !== 0) throw new RangeError(`copied data units must be whole blocks, got ${data.length} bytes`);
+  let sum = 0;
+  for (let done = 0; done < data.length; ) {
+    const want = Math.min(chunkBytes, data.length - done);
+    const chunk = await data.source.read(data.offset + done, want);
+    if (chunk.length < want) {
+      throw new TruncatedFitsError(`source ended ${data.length - done - chunk.length} bytes early while copying a data unit`, {
+        path: data.source.path, offset: data.offset + done + chunk.length,
+      });
+    }
+    if (summing) sum = onesComplementSum(chunk, sum);
+    await writeAll(handle, chunk, position + done);
+    done += want;
+  }
+  return { bytes: data.length, sum };
+}
+
+async function writeAll(handle: WriteSink, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
+}

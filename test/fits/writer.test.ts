@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  addSums, bufferSource, CHECKSUM_OK, encodeChecksum, hduSums, memorySink, onesComplementSum, readHdus,
+  verifyFile, writeFits, type HduOutput,
+} from '../../src/fits/index.js';
+import { smallMef } from '../helpers/small-fits.js';
+
+async function rewrite(bytes: Buffer, edit?: (outputs: HduOutput[]) => void, checksums = false): Promise<Buffer> {
+  const source = bufferSource(bytes);
+  const hdus = await readHdus(source);
+  const outputs: HduOutput[] = hdus.map((h) => ({
+    header: h.header,
+    data: { kind: 'copy', source, offset: h.dataOffset, length: h.dataPaddedBytes },
+  }));
+  edit?.(outputs);
+  const sink = memorySink();
+  await writeFits(sink, outputs, { checksums: checksums ? { timestamp: '2026-01-15T04:12:33' } : undefined, chunkBytes: 2880 });
+  return sink.bytes();
+}
+
+test('reading and writing an untouched file gives identical bytes', async () => {
+  for (const checksums of [false, true]) {
+    const original = await smallMef({ checksums });
+    assert.ok((await rewrite(original)).equals(original));
+  }
+});
+
+test('editing one header leaves every other byte where it was', async () => {
+  const original = await smallMef();
+  const edited = await rewrite(original, (out) => out[1]!.header.set('BUNIT', 'ADU'));
+  assert.equal(edited.length, original.length);
+  assert.ok(edited.subarray(0, 2880).equals(original.subarray(0, 2880)));
+  assert.ok(edited.subarray(5760).equals(original.subarray(5760)));
+  assert.ok(edited.toString('latin1', 2880, 5760).includes("BUNIT   = 'ADU     '"));
+});
+
+test('stamped checksums verify, and one changed byte is caught in data or header', async () => {
+  const stamped = await rewrite(await smallMef(), undefined, true);
+  const report = await verifyFile(bufferSource(stamped));
+  assert.equal(report.ok, true);
+  assert.deepEqual(report.hdus.map((h) => [h.checksumOk, h.datasumOk]), [[true, true], [true, true], [true, true]]);
+  for (const [offset, keyword] of [[5761, 'DATASUM'], [2880 + 45, 'CHECKSUM']] as const) {
+    const broken = Buffer.from(stamped);
+    broken[offset] = broken[offset]! ^ 0x01;
+    const bad = await verifyFile(bufferSource(broken, 'b.fits'));
+    assert.equal(bad.ok, false);
+    assert.ok(bad.problems.some((p) => p.location.keyword === keyword && p.location.hduIndex === 1), `${keyword} not flagged`);
+  }
+});
+
+test('every stamped HDU sums to all ones', async () => {
+  const source = bufferSource(await smallMef({ checksums: true }));
+  for (const hdu of await readHdus(source)) {
+    const sums = await hduSums(source, hdu);
+    assert.equal(addSums(sums.header, sums.data), CHECKSUM_OK);
+  }
+});
+
+test('checksum arithmetic and encoding match known answers (from astropy)', () => {
+  const words = Buffer.alloc(2880);
+  for (let i = 0; i < 720; i++) words.writeInt32BE(i, i * 4);
+  assert.equal(onesComplementSum(words), 258840);
+  assert.equal(onesComplementSum(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01])), 1);
+  const known: Array<[number, string]> = [
+    [0, '0000000000000000'],
+    [1, '0000100000000000'],
+    [0xffffffff, 'orrrrooooooooooo'],
+    [868229149, '7Bf889Z87Af877Z8'],
+    [2503531142, 'QVChSU9fQUCfQU9f'],
+    [123456789, '54Id61Fc51Fc51Fc'],
+  ];
+  for (const [value, text] of known) assert.equal(encodeChecksum(value, false), text, String(value));
+});
