@@ -24,3 +24,8 @@ export class UsageError extends DatamanError {
     super('usage', message, options);
   }
 }
+
+/** A Node.js file-system error (ENOENT, EACCES…): its message names the path and the cause. */
+export function isFsError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && 'syscall' in err;
+}

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { DatamanError } from '../errors.js';
+import { DatamanError, isFsError } from '../errors.js';
 import { type CliContext, ExitCode, failWith, processContext } from './context.js';
 import { commands } from './commands/index.js';
 import { VERSION } from '../version.js';
@@ -45,8 +45,4 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
     }
   }
   return ctx.exitCode;
-}
-
-function isFsError(err: unknown): err is NodeJS.ErrnoException {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && 'syscall' in err;
 }

@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerInspect } from './inspect.js';
 import { registerVerify } from './verify.js';
+import { registerProcess } from './process.js';
+import { registerTime } from './time.js';
 
 /** A command module adds its sub-command to the program. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const commands: RegisterCommand[] = [registerInspect, registerVerify];
+export const commands: RegisterCommand[] = [registerInspect, registerVerify, registerProcess, registerTime];

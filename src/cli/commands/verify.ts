@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { RegisterCommand } from './index.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { FitsError, verifyFile, withFileSource } from '../../fits/index.js';
-import { DatamanError } from '../../errors.js';
+import { DatamanError, isFsError } from '../../errors.js';
 
 export const registerVerify: RegisterCommand = (program: Command, ctx: CliContext) => {
   program
@@ -34,7 +34,3 @@ export const registerVerify: RegisterCommand = (program: Command, ctx: CliContex
       }
     });
 };
-
-function isFsError(err: unknown): err is NodeJS.ErrnoException {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && 'syscall' in err;
-}

@@ -1,0 +1,125 @@
+/**
+ * makeOTM: the overscan-subtracted, trimmed and merged preview image (the MERGED extension that
+ * modsDisp and modsAlign display), as the reference's otmProc builds it (raw-format.md §8.2):
+ *
+ *   bias_n = median of IMn rows 3..ny−2, columns xtrim+3..nx (1-based; skips 2 rows at each end
+ *            and the first 2 of the overscan columns); σ_n = population std of the same region.
+ *   MERGED (FITS rows/cols, row 1 at the bottom):
+ *     Q1 rows 1..ny,     cols 1..xtrim        ← IM3, rows flipped
+ *     Q2 rows 1..ny,     cols xtrim+1..2xtrim ← IM4, rows and columns flipped
+ *     Q3 rows ny+1..2ny, cols 1..xtrim        ← IM1, rows flipped
+ *     Q4 rows ny+1..2ny, cols xtrim+1..2xtrim ← IM2, rows and columns flipped
+ *   pixel = float32(physical − bias_n), computed in double as numpy does.
+ *
+ * Memory: one amplifier's raw bytes at a time plus the float32 result (98 MB for a full frame);
+ * no full-size float64 intermediate.
+ */
+import { decodeImage, Header, readDataBytes, type Card, type Hdu } from '../fits/index.js';
+import type { RawFile } from './raw-file.js';
+import { uint16RegionStats, regionStats, type RegionStats } from './overscan.js';
+import { MERGED_QUADRANTS } from '../mods/merged.js';
+
+export const BIAS_COLUMN_SKIP = 2;
+export const BIAS_ROW_SKIP = 2;
+
+export interface MergedImage {
+  width: number;
+  height: number;
+  /** Big-endian float32 pixels, ready to be a BITPIX −32 data unit. */
+  bytes: Buffer;
+  /** Bias statistics per MODS quadrant Q1..Q4. */
+  quadrantStats: [RegionStats, RegionStats, RegionStats, RegionStats];
+}
+
+export class MergeError extends Error {}
+
+/** Computes the merged image from IM1..IM4; geometry (nx, ny, OVRSCAN1) from IM1, as the reference. */
+export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
+  const im1 = raw.images[0];
+  const [nx, ny] = im1.axes as [number, number];
+  const overscan = im1.header.number('OVRSCAN1');
+  if (overscan === undefined) throw new MergeError('OVRSCAN1 missing in IM1');
+  const xtrim = nx - overscan;
+  if (xtrim <= 0 || ny <= 2 * BIAS_ROW_SKIP || overscan <= BIAS_COLUMN_SKIP) {
+    throw new MergeError(`image geometry ${nx}x${ny} with OVRSCAN1 = ${overscan} leaves no data or no bias region`);
+  }
+  for (const image of raw.images) {
+    if (image.axes[0] !== nx || image.axes[1] !== ny) {
+      throw new MergeError(`${image.extname} is ${image.axes.join('x')}, IM1 is ${nx}x${ny}: the amplifiers must have the same size`);
+    }
+  }
+  const width = 2 * xtrim;
+  const height = 2 * ny;
+  const merged = new Float32Array(width * height);
+  const stats: RegionStats[] = [];
+  for (const q of MERGED_QUADRANTS) {
+    const image = raw.images[q.source - 1]!;
+    const { pixel, stats: s } = await physicalPixels(raw, image, nx, ny, xtrim);
+    stats.push(s);
+    // Every quadrant is flipped up/down (rowBlock/colBlock place it; flipCols flips Q2/Q4).
+    const rowOffset = q.rowBlock * ny;
+    const colOffset = q.colBlock * xtrim;
+    for (let r = 0; r < ny; r++) {
+      const source = (ny - 1 - r) * nx; // rows flipped
+      const target = (rowOffset + r) * width + colOffset;
+      if (q.flipCols) for (let c = 0; c < xtrim; c++) merged[target + c] = pixel(source + xtrim - 1 - c) - s.median;
+      else for (let c = 0; c < xtrim; c++) merged[target + c] = pixel(source + c) - s.median;
+    }
+  }
+  const bytes = Buffer.from(merged.buffer, merged.byteOffset, merged.byteLength);
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) bytes.swap32(); // to big-endian, in place
+  return { width, height, bytes, quadrantStats: stats as MergedImage['quadrantStats'] };
+}
+
+/** Physical pixel accessor and overscan statistics of one amplifier. */
+async function physicalPixels(raw: RawFile, image: Hdu, nx: number, ny: number, xtrim: number) {
+  const bytes = await readDataBytes(raw.source, image);
+  const bzero = image.header.number('BZERO') ?? 0;
+  const bscale = image.header.number('BSCALE') ?? 1;
+  const region = [BIAS_ROW_SKIP, ny - BIAS_ROW_SKIP, xtrim + BIAS_COLUMN_SKIP, nx] as const;
+  if (image.bitpix === 16 && bzero === 32768 && bscale === 1) {
+    // Unsigned 16-bit data: swap to native order and flip the sign bit to get the physical value.
+    const copy = Buffer.from(bytes);
+    if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) copy.swap16();
+    const pixels = new Uint16Array(copy.buffer, copy.byteOffset, nx * ny);
+    for (let i = 0; i < pixels.length; i++) pixels[i]! ^= 0x8000;
+    return { pixel: (i: number) => pixels[i]!, stats: uint16RegionStats(pixels, nx, ...region) };
+  }
+  const values = decodeImage(image, bytes);
+  return { pixel: (i: number) => values[i]!, stats: regionStats((i) => values[i]!, nx, ...region) };
+}
+
+/** Keywords that describe the primary HDU's own data and must not be copied into an extension. */
+const PRIMARY_ONLY = new Set(['SIMPLE', 'BITPIX', 'NAXIS', 'EXTEND', 'CHECKSUM', 'DATASUM', 'EXTNAME', 'PCOUNT', 'GCOUNT', 'GROUPS']);
+
+/**
+ * The MERGED header: XTENSION…GCOUNT for a float32 image, then the processed primary header's
+ * cards (as astropy builds an ImageHDU from a primary header), EXTNAME and the bias statistics.
+ */
+export function mergedHeader(primary: Header, image: MergedImage): Header {
+  const card = (keyword: string, kind: Card['kind'], value: Card['value'], comment?: string): Card => ({ keyword, kind, value, comment });
+  const h = new Header([
+    card('XTENSION', 'string', 'IMAGE', 'Image extension'),
+    card('BITPIX', 'integer', -32, 'array data type'),
+    card('NAXIS', 'integer', 2, 'number of array dimensions'),
+    card('NAXIS1', 'integer', image.width),
+    card('NAXIS2', 'integer', image.height),
+    card('PCOUNT', 'integer', 0, 'number of parameters'),
+    card('GCOUNT', 'integer', 1, 'number of groups'),
+    // Copies keep their card images, so they are written exactly as in the primary header.
+    ...primary.cards.filter((c) => !PRIMARY_ONLY.has(c.keyword) && !/^NAXIS\d+$/.test(c.keyword)).map((c) => ({ ...c })),
+  ]);
+  h.set('EXTNAME', 'MERGED', { comment: 'extension name', kind: 'string' });
+  image.quadrantStats.forEach((s, i) => {
+    h.set(`Q${i + 1}BIAS`, s.median, { comment: `Q${i + 1} median overscan bias [DN]`, kind: 'real' });
+    h.set(`Q${i + 1}STD`, s.std, { comment: `Q${i + 1} overscan bias stdev [DN]`, kind: 'real' });
+  });
+  return h;
+}
+
+/** MODSQUAD on IM1..IM4: which MODS quadrant each amplifier maps into (strings verbatim). */
+export function markQuadrants(raw: RawFile): void {
+  for (const q of MERGED_QUADRANTS) {
+    raw.images[q.source - 1]!.header.set('MODSQUAD', q.modsquad, { comment: 'Mapping into MODS CCD', kind: 'string' });
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Overscan statistics as the reference computes them with numpy: the exact median
+ * (`np.median`: the mean of the two middle values for an even count) and the population
+ * standard deviation (`np.std`, ddof = 0) of a rectangular region.
+ */
+
+export interface RegionStats {
+  median: number;
+  std: number;
+  count: number;
+}
+
+/**
+ * Statistics of integer values in 0..65535 through a histogram: exact, one pass, no sort, no
+ * copy of the region.
+ */
+export function uint16RegionStats(
+  pixels: Uint16Array, width: number, rowStart: number, rowEnd: number, colStart: number, colEnd: number,
+): RegionStats {
+  const histogram = new Uint32Array(65536);
+  let count = 0;
+  for (let r = rowStart; r < rowEnd; r++) {
+    const base = r * width;
+    for (let c = colStart; c < colEnd; c++) histogram[pixels[base + c]!]! += 1;
+    count += Math.max(0, colEnd - colStart);
+  }
+  if (count === 0) return { median: Number.NaN, std: Number.NaN, count };
+  let sum = 0;
+  for (let v = 0; v < 65536; v++) if (histogram[v]) sum += v * histogram[v]!;
+  const mean = sum / count;
+  let squares = 0;
+  for (let v = 0; v < 65536; v++) if (histogram[v]) squares += histogram[v]! * (v - mean) ** 2;
+  return { median: histogramMedian(histogram, count), std: Math.sqrt(squares / count), count };
+}
+
+function histogramMedian(histogram: Uint32Array, count: number): number {
+  const lowRank = Math.floor((count - 1) / 2);
+  const highRank = Math.floor(count / 2);
+  let seen = 0;
+  let low: number | undefined;
+  for (let v = 0; v < histogram.length; v++) {
+    const n = histogram[v]!;
+    if (n === 0) continue;
+    if (low === undefined && seen + n > lowRank) low = v;
+    if (seen + n > highRank) return (low! + v) / 2;
+    seen += n;
+  }
+  throw new Error('internal: median rank beyond the histogram');
+}
+
+/** The same statistics for any values (sorting a copy of the region). */
+export function regionStats(
+  value: (index: number) => number, width: number, rowStart: number, rowEnd: number, colStart: number, colEnd: number,
+): RegionStats {
+  const cols = Math.max(0, colEnd - colStart);
+  const values = new Float64Array(Math.max(0, rowEnd - rowStart) * cols);
+  let k = 0;
+  for (let r = rowStart; r < rowEnd; r++) for (let c = colStart; c < colEnd; c++) values[k++] = value(r * width + c);
+  if (values.length === 0) return { median: Number.NaN, std: Number.NaN, count: 0 };
+  values.sort();
+  const n = values.length;
+  const median = n % 2 === 1 ? values[(n - 1) / 2]! : (values[n / 2 - 1]! + values[n / 2]!) / 2;
+  let sum = 0;
+  for (const v of values) sum += v;
+  const mean = sum / n;
+  let squares = 0;
+  for (const v of values) squares += (v - mean) ** 2;
+  return { median, std: Math.sqrt(squares / n), count: n };
+}

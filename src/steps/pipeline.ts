@@ -1,0 +1,124 @@
+/**
+ * The processing pipeline: UNIQNAME, then fixDETSEC → fixDateTime → fixTemps → fixMisc →
+ * makeOTM, each switchable, each reporting its outcome. Headers are edited in place (unchanged
+ * cards keep their bytes), data units are copied byte for byte, MERGED is appended (or replaces
+ * the MERGED of an earlier run). One entry point serves `dataman process` and the service.
+ */
+import { open } from 'node:fs/promises';
+import { FileSource, writeFits, type HduOutput, type WriteResult } from '../fits/index.js';
+import { isoUtcSeconds } from '../ops/local-time.js';
+import { openRawFile, type RawFile } from './raw-file.js';
+import { fixDetsec } from './fix-detsec.js';
+import { fixDateTime } from './fix-date-time.js';
+import { fixTemps } from './fix-temps.js';
+import { fixMisc } from './fix-misc.js';
+import { buildMergedImage, markQuadrants, MergeError, mergedHeader } from './merged-preview.js';
+import { stampUniqueName } from './unique-name.js';
+import { applied, skipped, STEP_NAMES, type ProcessingOptions, type StepName, type StepOutcome } from './types.js';
+
+export interface ProcessedFile {
+  raw: RawFile;
+  /** HDUs to write, in order. */
+  outputs: HduOutput[];
+  outcomes: StepOutcome[];
+  uniqName: string;
+}
+
+/** Applies the enabled steps to an opened raw file (headers in memory; MERGED computed). */
+export async function processRaw(raw: RawFile, options: ProcessingOptions): Promise<ProcessedFile> {
+  const { name, outcome } = stampUniqueName(raw.primary, options.clock, options.timeZone);
+  const outcomes: StepOutcome[] = [outcome];
+  let merged: HduOutput | undefined;
+  for (const step of STEP_NAMES) {
+    if (!options.steps[step]) {
+      outcomes.push({ step, status: 'disabled', warnings: [] });
+      continue;
+    }
+    switch (step) {
+      case 'fixDETSEC': outcomes.push(fixDetsec(raw)); break;
+      case 'fixDateTime': outcomes.push(fixDateTime(raw, options)); break;
+      case 'fixTemps': outcomes.push(await fixTemps(raw, options)); break;
+      case 'fixMisc': outcomes.push(fixMisc(raw)); break;
+      case 'makeOTM': {
+        const result = await makeMerged(raw);
+        outcomes.push(result.outcome);
+        merged = result.hdu;
+        break;
+      }
+    }
+  }
+  const outputs: HduOutput[] = raw.hdus
+    .filter((h) => merged === undefined || h !== raw.merged)
+    .map((h) => ({ header: h.header, data: { kind: 'copy', source: raw.source, offset: h.dataOffset, length: h.dataPaddedBytes } }));
+  if (merged) outputs.push(merged);
+  return { raw, outputs, outcomes, uniqName: name };
+}
+
+async function makeMerged(raw: RawFile): Promise<{ outcome: StepOutcome; hdu?: HduOutput }> {
+  try {
+    const image = await buildMergedImage(raw);
+    markQuadrants(raw);
+    // Built after the other steps so that MERGED carries the processed primary header.
+    return { outcome: applied('makeOTM'), hdu: { header: mergedHeader(raw.primary, image), data: { kind: 'bytes', bytes: image.bytes } } };
+  } catch (err) {
+    if (err instanceof MergeError) return { outcome: skipped('makeOTM', err.message) };
+    throw err;
+  }
+}
+
+export interface ProcessFileOptions extends ProcessingOptions {
+  /** Write CHECKSUM/DATASUM into every HDU. @default true */
+  checksums?: boolean;
+  /** Sync the output to disk before returning. @default false (the delivery layer decides) */
+  fsync?: boolean;
+}
+
+export interface ProcessFileResult {
+  outcomes: StepOutcome[];
+  uniqName: string;
+  bytes: number;
+  write: WriteResult;
+}
+
+/**
+ * Processes `rawPath` into `outputPath`, which must not exist (opened with O_EXCL: nothing is
+ * ever overwritten). On failure the partial output is removed.
+ */
+export async function processFile(rawPath: string, outputPath: string, options: ProcessFileOptions): Promise<ProcessFileResult> {
+  const source = await FileSource.open(rawPath);
+  try {
+    const raw = await openRawFile(source);
+    const processed = await processRaw(raw, options);
+    const out = await open(outputPath, 'wx');
+    let ok = false;
+    try {
+      const write = await writeFits(out, processed.outputs, {
+        checksums: options.checksums === false ? undefined : { timestamp: isoUtcSeconds(options.clock.now()) },
+      });
+      if (options.fsync) await out.sync();
+      ok = true;
+      return { outcomes: processed.outcomes, uniqName: processed.uniqName, bytes: write.bytes, write };
+    } finally {
+      await out.close();
+      if (!ok) await removeQuietly(outputPath);
+    }
+  } finally {
+    await source.close();
+  }
+}
+
+async function removeQuietly(path: string): Promise<void> {
+  const { rm } = await import('node:fs/promises');
+  // The original error is what matters; a failed clean-up must not replace it.
+  await rm(path, { force: true }).catch(() => undefined);
+}
+
+/** Warnings of all outcomes, each prefixed with its step, plus skip reasons. */
+export function outcomeMessages(outcomes: StepOutcome[]): string[] {
+  return outcomes.flatMap((o) => [
+    ...(o.status === 'skipped' ? [`${o.step} skipped: ${o.reason}`] : []),
+    ...o.warnings.map((w) => `${o.step}: ${w}`),
+  ]);
+}
+
+export type { StepName };

@@ -1,0 +1,65 @@
+/**
+ * What every processing step shares: its name (= its config switch), its outcome, and the
+ * options that steer processing. Expected absences are outcomes, not exceptions: a step that
+ * cannot run says why and the others go on.
+ */
+import type { Site } from '../time/index.js';
+import type { LeapSecondTable } from '../time/index.js';
+
+/** The five steps of the reference dataMan, in the order they run. */
+export const STEP_NAMES = ['fixDETSEC', 'fixDateTime', 'fixTemps', 'fixMisc', 'makeOTM'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+export type StepSwitches = Record<StepName, boolean>;
+
+export interface StepOutcome {
+  step: StepName | 'UNIQNAME';
+  /** applied: ran (possibly with warnings); skipped: could not run, `reason` says why; disabled: off in the config. */
+  status: 'applied' | 'skipped' | 'disabled';
+  reason?: string;
+  warnings: string[];
+}
+
+/** Which CONPARS rows hold the CCD and the mount-base temperatures, per instrument. */
+export interface TemperatureSensors {
+  ccd: string;
+  base: string;
+}
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface ProcessingOptions {
+  steps: StepSwitches;
+  /** Observatory site for HJD/BJD (the reference uses LBT). */
+  site: Site;
+  leapSeconds: LeapSecondTable;
+  /** Sensor rows per INSTRUME value; instruments not listed use `defaultSensors`. */
+  sensors: Record<string, TemperatureSensors>;
+  defaultSensors: TemperatureSensors;
+  /** Clock for UNIQNAME (local wall clock, as the reference) and checksum stamps. */
+  clock: Clock;
+  /** IANA time zone of the "local" clock; undefined = the host's. */
+  timeZone?: string | undefined;
+}
+
+/** The reference mapping (raw-format.md §6): MODS1 reads the CCD on TEMPB, MODS2 on TEMPA. */
+export const REFERENCE_SENSORS: Record<string, TemperatureSensors> = {
+  MODS1B: { ccd: 'MOD10/TEMPB', base: 'MOD10/TEMPA' },
+  MODS1R: { ccd: 'MOD10/TEMPB', base: 'MOD10/TEMPA' },
+};
+export const REFERENCE_DEFAULT_SENSORS: TemperatureSensors = { ccd: 'MOD10/TEMPA', base: 'MOD10/TEMPB' };
+
+export const ALL_STEPS_ON: StepSwitches = { fixDETSEC: true, fixDateTime: true, fixTemps: true, fixMisc: true, makeOTM: true };
+
+export function applied(step: StepOutcome['step'], warnings: string[] = []): StepOutcome {
+  return { step, status: 'applied', warnings };
+}
+
+export function skipped(step: StepOutcome['step'], reason: string, warnings: string[] = []): StepOutcome {
+  return { step, status: 'skipped', reason, warnings };
+}
