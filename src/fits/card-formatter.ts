@@ -56,8 +56,14 @@ export function formatValue(kind: CardKind, value: CardValue, keyword = ''): str
   }
 }
 
+/**
+ * A quoted string, at least 8 characters between the quotes (§4.2.1.1). The empty string is
+ * written as the null string `''`, as astropy and azcam write it (8 spaces would be a different
+ * value to the standard: a string of blanks).
+ */
 function quote(text: string): string {
   checkText(text);
+  if (text === '') return "''";
   return `'${text.replace(/'/g, "''").padEnd(8)}'`;
 }
 

@@ -9,8 +9,12 @@ export interface ByteSource {
   readonly path: string | undefined;
   /** Current length in bytes (re-read each call: a file being written grows). */
   size(): Promise<number>;
-  /** Up to `length` bytes at `offset`; fewer only at the end of the data. */
-  read(offset: number, length: number): Promise<Buffer>;
+  /**
+   * Up to `length` bytes at `offset`; fewer only at the end of the data. With `into` (at least
+   * `length` bytes long) the bytes are read into it and a view of it is returned, so that large
+   * reads can reuse one buffer.
+   */
+  read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -18,7 +22,12 @@ export function bufferSource(bytes: Buffer, path?: string): ByteSource {
   return {
     path,
     size: async () => bytes.length,
-    read: async (offset, length) => bytes.subarray(offset, Math.min(offset + length, bytes.length)),
+    read: async (offset, length, into) => {
+      const view = bytes.subarray(offset, Math.min(offset + length, bytes.length));
+      if (into === undefined) return view;
+      view.copy(into);
+      return into.subarray(0, view.length);
+    },
     close: async () => {},
   };
 }
@@ -37,8 +46,8 @@ export class FileSource implements ByteSource {
     return (await this.handle.stat()).size;
   }
 
-  async read(offset: number, length: number): Promise<Buffer> {
-    const buffer = Buffer.allocUnsafe(length);
+  async read(offset: number, length: number, into?: Buffer): Promise<Buffer> {
+    const buffer = into ?? Buffer.allocUnsafe(length);
     let filled = 0;
     while (filled < length) {
       const { bytesRead } = await this.handle.read(buffer, filled, length - filled, offset + filled);

@@ -14,7 +14,7 @@
  * Memory: one amplifier's raw bytes at a time plus the float32 result (98 MB for a full frame);
  * no full-size float64 intermediate.
  */
-import { decodeImage, Header, readDataBytes, type Card, type Hdu } from '../fits/index.js';
+import { decodeImage, Header, readDataBytes, TruncatedFitsError, type Card, type Hdu } from '../fits/index.js';
 import type { RawFile } from './raw-file.js';
 import { uint16RegionStats, regionStats, type RegionStats } from './overscan.js';
 import { MERGED_QUADRANTS } from '../mods/merged.js';
@@ -52,41 +52,64 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
   const height = 2 * ny;
   const merged = new Float32Array(width * height);
   const stats: RegionStats[] = [];
+  // One buffer for the stored bytes and one for the physical values, reused for each amplifier.
+  const stored = Buffer.allocUnsafe(nx * ny * 2);
+  const pixels = new Uint16Array(nx * ny);
   for (const q of MERGED_QUADRANTS) {
     const image = raw.images[q.source - 1]!;
-    const { pixel, stats: s } = await physicalPixels(raw, image, nx, ny, xtrim);
-    stats.push(s);
+    const amp = await amplifierPixels(raw, image, nx, ny, xtrim, stored, pixels);
+    stats.push(amp.stats);
+    const bias = amp.stats.median;
+    const values = amp.values;
     // Every quadrant is flipped up/down (rowBlock/colBlock place it; flipCols flips Q2/Q4).
     const rowOffset = q.rowBlock * ny;
     const colOffset = q.colBlock * xtrim;
     for (let r = 0; r < ny; r++) {
-      const source = (ny - 1 - r) * nx; // rows flipped
+      const source = (ny - 1 - r) * nx;
       const target = (rowOffset + r) * width + colOffset;
-      if (q.flipCols) for (let c = 0; c < xtrim; c++) merged[target + c] = pixel(source + xtrim - 1 - c) - s.median;
-      else for (let c = 0; c < xtrim; c++) merged[target + c] = pixel(source + c) - s.median;
+      // Differences are computed in double and rounded to float32 on store, as numpy does.
+      if (q.flipCols) {
+        const last = source + xtrim - 1;
+        for (let c = 0; c < xtrim; c++) merged[target + c] = values[last - c]! - bias;
+      } else {
+        for (let c = 0; c < xtrim; c++) merged[target + c] = values[source + c]! - bias;
+      }
     }
   }
   const bytes = Buffer.from(merged.buffer, merged.byteOffset, merged.byteLength);
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) bytes.swap32(); // to big-endian, in place
+  if (LITTLE_ENDIAN) bytes.swap32(); // to big-endian, in place
   return { width, height, bytes, quadrantStats: stats as MergedImage['quadrantStats'] };
 }
 
-/** Physical pixel accessor and overscan statistics of one amplifier. */
-async function physicalPixels(raw: RawFile, image: Hdu, nx: number, ny: number, xtrim: number) {
-  const bytes = await readDataBytes(raw.source, image);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Physical values and overscan statistics of one amplifier. Unsigned 16-bit data (BITPIX 16,
+ * BZERO 32768, BSCALE 1: every MODS raw file) are decoded in one pass into `pixels`; anything
+ * else goes through the general decoder.
+ */
+async function amplifierPixels(
+  raw: RawFile, image: Hdu, nx: number, ny: number, xtrim: number, stored: Buffer, pixels: Uint16Array,
+): Promise<{ values: ArrayLike<number>; stats: RegionStats }> {
+  const region = [BIAS_ROW_SKIP, ny - BIAS_ROW_SKIP, xtrim + BIAS_COLUMN_SKIP, nx] as const;
   const bzero = image.header.number('BZERO') ?? 0;
   const bscale = image.header.number('BSCALE') ?? 1;
-  const region = [BIAS_ROW_SKIP, ny - BIAS_ROW_SKIP, xtrim + BIAS_COLUMN_SKIP, nx] as const;
   if (image.bitpix === 16 && bzero === 32768 && bscale === 1) {
-    // Unsigned 16-bit data: swap to native order and flip the sign bit to get the physical value.
-    const copy = Buffer.from(bytes);
-    if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) copy.swap16();
-    const pixels = new Uint16Array(copy.buffer, copy.byteOffset, nx * ny);
-    for (let i = 0; i < pixels.length; i++) pixels[i]! ^= 0x8000;
-    return { pixel: (i: number) => pixels[i]!, stats: uint16RegionStats(pixels, nx, ...region) };
+    await readDataInto(raw, image, stored);
+    for (let i = 0, b = 0; i < pixels.length; i++, b += 2) pixels[i] = ((stored[b]! << 8) | stored[b + 1]!) ^ 0x8000;
+    return { values: pixels, stats: uint16RegionStats(pixels, nx, ...region) };
   }
-  const values = decodeImage(image, bytes);
-  return { pixel: (i: number) => values[i]!, stats: regionStats((i) => values[i]!, nx, ...region) };
+  const values = decodeImage(image, await readDataBytes(raw.source, image));
+  return { values, stats: regionStats((i) => values[i]!, nx, ...region) };
+}
+
+async function readDataInto(raw: RawFile, image: Hdu, into: Buffer): Promise<void> {
+  const bytes = await raw.source.read(image.dataOffset, image.dataBytes, into);
+  if (bytes.length < image.dataBytes) {
+    throw new TruncatedFitsError(`data unit is ${image.dataBytes - bytes.length} bytes short`, {
+      path: raw.source.path, hduIndex: image.index, offset: image.dataOffset + bytes.length,
+    });
+  }
 }
 
 /** Keywords that describe the primary HDU's own data and must not be copied into an extension. */

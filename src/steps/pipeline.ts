@@ -22,18 +22,22 @@ export interface ProcessedFile {
   outputs: HduOutput[];
   outcomes: StepOutcome[];
   uniqName: string;
+  /** Wall time of each stage in ms, in order (for benchmarks and the status page). */
+  timings: Record<string, number>;
 }
 
 /** Applies the enabled steps to an opened raw file (headers in memory; MERGED computed). */
 export async function processRaw(raw: RawFile, options: ProcessingOptions): Promise<ProcessedFile> {
   const { name, outcome } = stampUniqueName(raw.primary, options.clock, options.timeZone);
   const outcomes: StepOutcome[] = [outcome];
+  const timings: Record<string, number> = {};
   let merged: HduOutput | undefined;
   for (const step of STEP_NAMES) {
     if (!options.steps[step]) {
       outcomes.push({ step, status: 'disabled', warnings: [] });
       continue;
     }
+    const started = performance.now();
     switch (step) {
       case 'fixDETSEC': outcomes.push(fixDetsec(raw)); break;
       case 'fixDateTime': outcomes.push(fixDateTime(raw, options)); break;
@@ -46,12 +50,13 @@ export async function processRaw(raw: RawFile, options: ProcessingOptions): Prom
         break;
       }
     }
+    timings[step] = performance.now() - started;
   }
   const outputs: HduOutput[] = raw.hdus
     .filter((h) => merged === undefined || h !== raw.merged)
     .map((h) => ({ header: h.header, data: { kind: 'copy', source: raw.source, offset: h.dataOffset, length: h.dataPaddedBytes } }));
   if (merged) outputs.push(merged);
-  return { raw, outputs, outcomes, uniqName: name };
+  return { raw, outputs, outcomes, uniqName: name, timings };
 }
 
 async function makeMerged(raw: RawFile): Promise<{ outcome: StepOutcome; hdu?: HduOutput }> {
@@ -78,6 +83,8 @@ export interface ProcessFileResult {
   uniqName: string;
   bytes: number;
   write: WriteResult;
+  /** Wall time per stage in ms: open (headers), each step, write (including fsync when asked). */
+  timings: Record<string, number>;
 }
 
 /**
@@ -85,10 +92,13 @@ export interface ProcessFileResult {
  * ever overwritten). On failure the partial output is removed.
  */
 export async function processFile(rawPath: string, outputPath: string, options: ProcessFileOptions): Promise<ProcessFileResult> {
+  const opened = performance.now();
   const source = await FileSource.open(rawPath);
   try {
     const raw = await openRawFile(source);
+    const openMs = performance.now() - opened;
     const processed = await processRaw(raw, options);
+    const writeStarted = performance.now();
     const out = await open(outputPath, 'wx');
     let ok = false;
     try {
@@ -97,7 +107,8 @@ export async function processFile(rawPath: string, outputPath: string, options: 
       });
       if (options.fsync) await out.sync();
       ok = true;
-      return { outcomes: processed.outcomes, uniqName: processed.uniqName, bytes: write.bytes, write };
+      const timings = { open: openMs, ...processed.timings, write: performance.now() - writeStarted };
+      return { outcomes: processed.outcomes, uniqName: processed.uniqName, bytes: write.bytes, write, timings };
     } finally {
       await out.close();
       if (!ok) await removeQuietly(outputPath);

@@ -26,12 +26,9 @@ export interface TemperatureSensors {
   base: string;
 }
 
-export interface Clock {
-  /** Milliseconds since the Unix epoch. */
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
+export type { Clock } from '../ops/clock.js';
+import type { Clock } from '../ops/clock.js';
+export { systemClock } from '../ops/clock.js';
 
 export interface ProcessingOptions {
   steps: StepSwitches;

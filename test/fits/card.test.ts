@@ -93,7 +93,7 @@ describe('formatting cards', () => {
     assert.equal(fresh({ keyword: 'EXTEND', kind: 'logical', value: true, comment: undefined }), pad('EXTEND  =                    T'));
     assert.equal(fresh({ keyword: 'ELEVATIO', kind: 'real', value: 3221, comment: 'Site Elevation [meters]' }), pad('ELEVATIO=               3221.0 / Site Elevation [meters]'));
     assert.equal(fresh({ keyword: 'BASETEMP', kind: 'real', value: -999.9, comment: 'x' }), pad('BASETEMP=               -999.9 / x'));
-    assert.equal(fresh({ keyword: 'NSTYPE', kind: 'string', value: '', comment: 'Non-sidereal target type' }), pad("NSTYPE  = '        '           / Non-sidereal target type"));
+    assert.equal(fresh({ keyword: 'NSTYPE', kind: 'string', value: '', comment: 'Non-sidereal target type' }), pad("NSTYPE  = ''                   / Non-sidereal target type"));
     assert.equal(fresh({ keyword: 'UNDEF', kind: 'undefined', value: null, comment: 'c' }), pad('UNDEF   =                      / c'));
     assert.equal(fresh({ keyword: 'COMMENT', kind: 'commentary', value: 'MODS', comment: undefined }), pad('COMMENT MODS'));
     assert.equal(fresh({ keyword: 'AZCAM-HEAD', kind: 'string', value: 'OK', comment: 'AzCam Header flag', hierarch: true }), pad("HIERARCH AZCAM-HEAD = 'OK      ' / AzCam Header flag"));

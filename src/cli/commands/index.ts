@@ -4,8 +4,9 @@ import { registerInspect } from './inspect.js';
 import { registerVerify } from './verify.js';
 import { registerProcess } from './process.js';
 import { registerTime } from './time.js';
+import { registerSimulate } from './simulate.js';
 
 /** A command module adds its sub-command to the program. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const commands: RegisterCommand[] = [registerInspect, registerVerify, registerProcess, registerTime];
+export const commands: RegisterCommand[] = [registerInspect, registerVerify, registerProcess, registerTime, registerSimulate];

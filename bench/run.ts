@@ -1,0 +1,83 @@
+/**
+ * `npm run bench`: header read and whole-file processing for 1k, 3k and full frames, each next
+ * to the I/O floor measured in the same run (reading the raw bytes, writing the processed
+ * bytes). Results as a table and as JSON in bench/results/. Medians of several runs: this machine
+ * is shared and noisy, so compare ratios, not absolute figures.
+ *   npm run bench [-- --runs N] [-- --only header|process]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, hostname, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateRaw } from '../src/simulate/index.js';
+
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1] ?? 0) || 5;
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+interface Sample { wallMs: number; cpuMs: number; maxRssMb: number; [k: string]: unknown }
+
+function child(...argv: string[]): Sample {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'child.ts'), ...argv], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench child ${argv.join(' ')} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Sample;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+function summarise(samples: Sample[]) {
+  const stages: Record<string, number> = {};
+  const stageSamples = samples.map((s) => s.stagesMs as Record<string, number> | undefined).filter((s) => s !== undefined);
+  for (const key of Object.keys(stageSamples[0] ?? {})) stages[key] = median(stageSamples.map((s) => s[key]!));
+  return {
+    wallMs: median(samples.map((s) => s.wallMs)),
+    cpuMs: median(samples.map((s) => s.cpuMs)),
+    maxRssMb: median(samples.map((s) => s.maxRssMb)),
+    ...(Object.keys(stages).length ? { stagesMs: stages } : {}),
+    ...(samples[0]!.bytesRead !== undefined ? { bytesRead: samples[0]!.bytesRead, reads: samples[0]!.reads, fileLength: samples[0]!.fileLength } : {}),
+  };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'dataman-bench-'));
+const results: Record<string, unknown> = {};
+try {
+  for (const roi of ['1k', '3k', 'full']) {
+    const raw = generateRaw({ instrument: 'MODS1B', roi });
+    const rawPath = join(dir, raw.name);
+    await writeFile(rawPath, raw.bytes);
+    const out = join(dir, `out-${roi}.fits`);
+    const entry: Record<string, unknown> = { rawBytes: raw.bytes.length };
+    if (!only || only === 'header') {
+      entry.header = summarise(Array.from({ length: runs }, () => child('header', rawPath)));
+    }
+    if (!only || only === 'process') {
+      const processed = Array.from({ length: runs }, () => child('process', rawPath, out));
+      entry.process = summarise(processed);
+      const processedBytes = Number(processed[0]!.bytes);
+      entry.processedBytes = processedBytes;
+      entry.ioFloor = summarise(Array.from({ length: runs }, () => child('floor', rawPath, out, String(processedBytes))));
+    }
+    results[roi] = entry;
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+
+const machine = { host: hostname(), cpu: cpus()[0]?.model, cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
+const report = { date: new Date().toISOString(), runs, machine, results };
+await mkdir(join(here, 'results'), { recursive: true });
+await writeFile(join(here, 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+
+const fmt = (x: unknown) => (typeof x === 'number' ? x.toFixed(1) : '-');
+console.log(`dataman benchmarks — ${machine.cpu} (${machine.cores} cores), ${machine.node}, median of ${runs} runs, each in its own process`);
+console.log('ROI   stage                 wall ms   CPU ms  peak RSS MB  notes');
+for (const [roi, e] of Object.entries(results) as Array<[string, Record<string, any>]>) {
+  if (e.header) console.log(`${roi.padEnd(5)} header read         ${fmt(e.header.wallMs).padStart(9)} ${fmt(e.header.cpuMs).padStart(8)} ${fmt(e.header.maxRssMb).padStart(12)}  ${e.header.bytesRead} of ${e.header.fileLength} bytes read in ${e.header.reads} reads`);
+  if (e.process) {
+    console.log(`${roi.padEnd(5)} dataman process     ${fmt(e.process.wallMs).padStart(9)} ${fmt(e.process.cpuMs).padStart(8)} ${fmt(e.process.maxRssMb).padStart(12)}  ${e.processedBytes} bytes out; ${(e.process.wallMs / e.ioFloor.wallMs).toFixed(2)}x the I/O floor`);
+    console.log(`${roi.padEnd(5)} I/O floor           ${fmt(e.ioFloor.wallMs).padStart(9)} ${fmt(e.ioFloor.cpuMs).padStart(8)} ${fmt(e.ioFloor.maxRssMb).padStart(12)}  read raw + write the processed size`);
+    for (const [stage, ms] of Object.entries(e.process.stagesMs ?? {})) console.log(`        ${stage.padEnd(18)} ${fmt(ms).padStart(9)}`);
+  }
+}
+console.log(`\nJSON: bench/results/latest.json (process wall/CPU exclude Node start-up: they are measured inside the child)`);

@@ -1,0 +1,115 @@
+/**
+ * When is a raw file complete? (behaviour.md §3). azcam writes in place under the final name,
+ * then reopens the file to append CONPARS, then sends the UDP trigger; over NFS, attribute
+ * caching can make a file look still for a moment. A file is ready when its headers' implied
+ * length equals its length, it has the primary, IM1..IM4 and CONPARS, and its size and mtime held
+ * still over the settle interval. A whole file without CONPARS is taken after a grace period; a
+ * file still incomplete after the timeout, or broken and no longer changing, has failed.
+ */
+import { stat } from 'node:fs/promises';
+import { FitsError, findHdu, readStructure, withFileSource } from '../fits/index.js';
+import { type ServiceClock, sleep } from '../ops/clock.js';
+
+/** What one look at a file shows. */
+export type Look =
+  | { state: 'complete'; size: number; mtimeMs: number }
+  | { state: 'no-conpars'; size: number; mtimeMs: number }
+  | { state: 'incomplete'; size: number; mtimeMs: number; reason: string }
+  | { state: 'broken'; size: number; mtimeMs: number; error: FitsError }
+  | { state: 'gone' };
+
+const IMAGES = ['IM1', 'IM2', 'IM3', 'IM4'];
+
+/** Looks at a file once: its length against its headers, and which MODS extensions it has. */
+export async function lookAt(path: string): Promise<Look> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'gone' };
+    throw err;
+  }
+  const base = { size: info.size, mtimeMs: info.mtimeMs };
+  if (info.size === 0) return { ...base, state: 'incomplete', reason: 'file is empty' };
+  try {
+    const s = await withFileSource(path, readStructure);
+    if (!s.complete) return { ...base, state: 'incomplete', reason: s.truncation?.detail ?? 'incomplete' };
+    const missing = IMAGES.filter((n, i) => !findHdu(s.hdus, n) && !findHdu(s.hdus, `Q${i + 1}`));
+    if (missing.length > 0) {
+      // Headers so far are whole but extensions are missing: azcam writes them in one go, so
+      // this is a file caught between HDUs.
+      return { ...base, state: 'incomplete', reason: `no ${missing.join(', ')} yet (${s.hdus.length} HDUs)` };
+    }
+    return { ...base, state: findHdu(s.hdus, 'CONPARS') ? 'complete' : 'no-conpars' };
+  } catch (err) {
+    if (err instanceof FitsError) return { ...base, state: 'broken', error: err };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'gone' };
+    throw err;
+  }
+}
+
+export interface ReadinessOptions {
+  clock: ServiceClock;
+  /** Size and mtime must hold still this long (ms). */
+  settleMs: number;
+  /** How often to look again while waiting (ms). */
+  pollMs: number;
+  /** A whole file without CONPARS is taken after this long (ms). */
+  noConparsGraceMs: number;
+  /** A file still incomplete after this long has failed (ms). */
+  incompleteTimeoutMs: number;
+  /** Stop waiting (service shutdown). */
+  signal?: AbortSignal;
+  /** Replaces `lookAt` in tests. */
+  look?: (path: string) => Promise<Look>;
+}
+
+export type Readiness =
+  | { status: 'ready'; size: number; mtimeMs: number; conpars: boolean; warnings: string[] }
+  | { status: 'failed'; code: string; reason: string }
+  | { status: 'gone' }
+  | { status: 'aborted' };
+
+/**
+ * Waits until `path` is ready, has failed, or is gone. `firstSeenMs` starts the timeouts (a file
+ * found again after a restart keeps its original clock).
+ */
+export async function waitUntilReady(path: string, options: ReadinessOptions, firstSeenMs = options.clock.now()): Promise<Readiness> {
+  const look = options.look ?? lookAt;
+  const { clock } = options;
+  let previous: Look | undefined;
+  let wholeSinceMs: number | undefined;
+  for (;;) {
+    if (options.signal?.aborted) return { status: 'aborted' };
+    const now = clock.now();
+    const current = await look(path);
+    if (current.state === 'gone') return { status: 'gone' };
+    const still = previous !== undefined && previous.state !== 'gone' && previous.size === current.size && previous.mtimeMs === current.mtimeMs;
+
+    if (current.state === 'complete' && still) {
+      return { status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: true, warnings: [] };
+    }
+    if (current.state === 'no-conpars') {
+      wholeSinceMs = still ? (wholeSinceMs ?? now) : now;
+      if (still && now - wholeSinceMs >= options.noConparsGraceMs) {
+        return {
+          status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: false,
+          warnings: [`no CONPARS table after ${Math.round(options.noConparsGraceMs / 1000)} s; processed without it (temperatures -999.9)`],
+        };
+      }
+    } else {
+      wholeSinceMs = undefined;
+    }
+    if (current.state === 'broken' && still) {
+      // A file being written changes; one that holds still and cannot be read is broken.
+      return { status: 'failed', code: current.error.code, reason: current.error.message };
+    }
+    if (now - firstSeenMs >= options.incompleteTimeoutMs && current.state !== 'complete') {
+      const why = current.state === 'incomplete' ? current.reason : current.state === 'broken' ? current.error.message : 'no CONPARS';
+      return { status: 'failed', code: 'incomplete-timeout', reason: `still incomplete after ${Math.round(options.incompleteTimeoutMs / 1000)} s: ${why}` };
+    }
+    previous = current;
+    // Complete files need only the settle interval; others are looked at each poll.
+    await sleep(clock, current.state === 'complete' ? options.settleMs : Math.max(options.pollMs, options.settleMs));
+  }
+}

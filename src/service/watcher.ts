@@ -1,0 +1,96 @@
+/**
+ * Finds raw files: chokidar over each channel folder (polling by default, because inotify sees
+ * nothing of files written by other machines over NFS) and a one-pass catch-up scan at start.
+ * Only names matching the raw pattern count; everything else is ignored here.
+ */
+import { EventEmitter } from 'node:events';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+
+export interface WatcherOptions {
+  /** Folders to watch (not recursive). */
+  folders: readonly string[];
+  usePolling: boolean;
+  intervalMs: number;
+  /** Base names that count. */
+  namePattern: RegExp;
+}
+
+export interface WatcherEvents {
+  /** A matching file appeared or changed. */
+  file: [path: string];
+  /** The watcher reported a problem (a folder unreadable, the NFS server away…). */
+  error: [error: Error];
+}
+
+export class RawWatcher extends EventEmitter<WatcherEvents> {
+  private watcher: FSWatcher | undefined;
+
+  constructor(private readonly options: WatcherOptions) {
+    super();
+  }
+
+  /** Starts watching; resolves once the initial listing is done (existing files are not reported). */
+  async start(): Promise<void> {
+    const { folders, usePolling, intervalMs, namePattern } = this.options;
+    const watcher = watch([...folders], {
+      ignoreInitial: true,
+      depth: 0,
+      usePolling,
+      interval: intervalMs,
+      binaryInterval: intervalMs,
+      // Temporaries (dot files) and anything that is not a raw name are of no interest.
+      ignored: (path, stats) => stats?.isFile() === true && !namePattern.test(basename(path)),
+    });
+    this.watcher = watcher;
+    const report = (path: string) => {
+      if (namePattern.test(basename(path))) this.emit('file', path);
+    };
+    watcher.on('add', report);
+    watcher.on('change', report);
+    watcher.on('error', (err) => this.emit('error', err instanceof Error ? err : new Error(String(err))));
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  }
+
+  async close(): Promise<void> {
+    await this.watcher?.close();
+    this.watcher = undefined;
+  }
+}
+
+export interface ScanResult {
+  path: string;
+  mtimeMs: number;
+  size: number;
+}
+
+/**
+ * One pass over the folders: matching files modified at or after `sinceMs`, oldest first. A
+ * missing folder is reported in `problems`, not thrown: the others are still scanned.
+ */
+export async function scanOnce(folders: readonly string[], namePattern: RegExp, sinceMs: number): Promise<{ files: ScanResult[]; problems: string[] }> {
+  const files: ScanResult[] = [];
+  const problems: string[] = [];
+  for (const folder of folders) {
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch (err) {
+      problems.push(`cannot list ${folder}: ${(err as Error).message}`);
+      continue;
+    }
+    for (const name of names.filter((n) => namePattern.test(n))) {
+      const path = join(folder, name);
+      try {
+        const info = await stat(path);
+        if (info.isFile() && info.mtimeMs >= sinceMs) files.push({ path, mtimeMs: info.mtimeMs, size: info.size });
+      } catch (err) {
+        // Deleted between readdir and stat: nothing to catch up on.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`cannot stat ${path}: ${(err as Error).message}`);
+      }
+    }
+  }
+  files.sort((a, b) => a.mtimeMs - b.mtimeMs || a.path.localeCompare(b.path));
+  return { files, problems };
+}

@@ -1,0 +1,110 @@
+/**
+ * A fixed pool of processing worker threads, one job per worker at a time. The queue in front of
+ * it limits concurrency; the pool only hands jobs to idle workers and replaces a worker that dies.
+ */
+import { Worker } from 'node:worker_threads';
+import { DatamanError } from '../errors.js';
+import type { WorkerJob, WorkerOptions, WorkerReply } from './worker-protocol.js';
+
+export class ProcessingError extends DatamanError {
+  constructor(code: string, message: string, readonly expected: boolean, readonly workerStack?: string) {
+    super(code, message);
+  }
+}
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+}
+
+/** The worker module next to this one: .ts under tsx (tests), .js once compiled. */
+function workerUrl(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  return new URL(`./process-worker.${ext}`, import.meta.url);
+}
+
+export interface ProcessResult {
+  outcomes: Extract<WorkerReply, { ok: true }>['outcomes'];
+  uniqName: string;
+  bytes: number;
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly pending = new Map<number, { resolve: (r: ProcessResult) => void; reject: (e: Error) => void; slot: Slot }>();
+  private readonly waiting: Array<() => void> = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(workerUrl());
+    const slot: Slot = { worker, busy: false };
+    worker.on('message', (reply: WorkerReply) => {
+      const job = this.pending.get(reply.id);
+      if (!job) return;
+      this.pending.delete(reply.id);
+      this.release(slot);
+      if (reply.ok) job.resolve({ outcomes: reply.outcomes, uniqName: reply.uniqName, bytes: reply.bytes });
+      else job.reject(new ProcessingError(reply.error.code, reply.error.message, reply.error.expected, reply.error.stack));
+    });
+    worker.on('error', (err) => this.lost(slot, err));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.lost(slot, new Error(`processing worker exited with code ${code}`));
+    });
+    return slot;
+  }
+
+  /** A worker died: fail its job and put a fresh worker in its place. */
+  private lost(slot: Slot, err: Error): void {
+    for (const [id, job] of this.pending) {
+      if (job.slot === slot) {
+        this.pending.delete(id);
+        job.reject(new ProcessingError('worker-crash', `processing worker failed: ${err.message}`, false));
+      }
+    }
+    const index = this.slots.indexOf(slot);
+    if (index >= 0 && !this.closed) {
+      void slot.worker.terminate();
+      this.slots[index] = this.spawn();
+      this.release(this.slots[index]!);
+    }
+  }
+
+  private release(slot: Slot): void {
+    slot.busy = false;
+    this.waiting.shift()?.();
+  }
+
+  private async acquire(): Promise<Slot> {
+    for (;;) {
+      if (this.closed) throw new ProcessingError('pool-closed', 'the processing pool is shut down', true);
+      const free = this.slots.find((s) => !s.busy);
+      if (free) {
+        free.busy = true;
+        return free;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  /** Processes `rawPath` into `outputPath` (which must not exist) on a worker thread. */
+  async process(rawPath: string, outputPath: string, options: WorkerOptions, nowMs: number): Promise<ProcessResult> {
+    const slot = await this.acquire();
+    const id = this.nextId++;
+    const job: WorkerJob = { id, rawPath, outputPath, nowMs, options };
+    return new Promise<ProcessResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, slot });
+      slot.worker.postMessage(job);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w();
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

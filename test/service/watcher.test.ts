@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RawWatcher, scanOnce } from '../../src/service/watcher.js';
+import { DEFAULT_RAW_NAME_PATTERN } from '../../src/ops/config.js';
+import { tempDir } from '../helpers/temp.js';
+
+const pattern = new RegExp(DEFAULT_RAW_NAME_PATTERN);
+
+for (const usePolling of [true, false]) {
+  test(`the watcher reports new raw files and ignores other names (${usePolling ? 'polling, as on NFS' : 'fs.watch'})`, async (t) => {
+    const dir = await tempDir(t);
+    const chans = [join(dir, 'mods1b'), join(dir, 'mods1r')];
+    for (const c of chans) await mkdir(c);
+    await writeFile(join(chans[0]!, 'mods1b.20260115.0001.fits'), 'old');
+    const watcher = new RawWatcher({ folders: chans, usePolling, intervalMs: 50, namePattern: pattern });
+    t.after(() => watcher.close());
+    const seen: string[] = [];
+    watcher.on('file', (p) => seen.push(p));
+    await watcher.start();
+    await writeFile(join(chans[1]!, '.mods1r.20260115.0002.fits.part'), 'temp');
+    await writeFile(join(chans[1]!, 'notes.txt'), 'x');
+    const target = join(chans[1]!, 'mods1r.20260115.0002.fits');
+    const reported = once(watcher, 'file');
+    await writeFile(target, 'new');
+    assert.deepEqual(await reported, [target]);
+    assert.deepEqual(seen, [target], 'the file present at start, the temporary and notes.txt are not reported');
+  });
+}
+
+test('the catch-up scan finds raw files modified within the window, oldest first, and reports missing folders', async (t) => {
+  const dir = await tempDir(t);
+  const chan = join(dir, 'mods1b');
+  await mkdir(chan);
+  const now = Date.now();
+  const files: Array<[string, number]> = [
+    ['mods1b.20260115.0003.fits', now - 1000],
+    ['mods1b.20260115.0001.fits', now - 3 * 3600_000],
+    ['mods1b.20250101.0001.fits', now - 40 * 3600_000],
+    ['other.fits', now],
+  ];
+  for (const [name, mtime] of files) {
+    await writeFile(join(chan, name), 'x');
+    await utimes(join(chan, name), mtime / 1000, mtime / 1000);
+  }
+  const { files: found, problems } = await scanOnce([chan, join(dir, 'mods1r')], pattern, now - 36 * 3600_000);
+  assert.deepEqual(found.map((f) => f.path), [join(chan, 'mods1b.20260115.0001.fits'), join(chan, 'mods1b.20260115.0003.fits')]);
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!, /cannot list .*mods1r: ENOENT/);
+});
