@@ -18,8 +18,13 @@ export function formatReal(x: number, keyword = ''): string {
     throw new CardFormatError(`${x} cannot be written as a FITS real value`, { keyword: keyword || undefined });
   }
   if (Object.is(x, -0)) return '-0.0';
-  let s = String(x);
-  if (s.length > VALUE_WIDTH) s = x.toExponential();
+  const plain = withPoint(String(x));
+  // Fixed format leaves 20 columns; a long plain form (1e18 → 19 digits + ".0") takes the exponent.
+  return plain.length <= VALUE_WIDTH ? plain : withPoint(x.toExponential());
+}
+
+/** JavaScript's shortest round-trip text with a decimal point and a FITS exponent (`E+nn`). */
+function withPoint(s: string): string {
   const e = s.indexOf('e');
   if (e < 0) return s.includes('.') ? s : `${s}.0`;
   let mantissa = s.slice(0, e);

@@ -27,12 +27,15 @@ export async function readDataBytes(source: ByteSource, hdu: Hdu): Promise<Buffe
 /** Decodes stored big-endian values to physical values. */
 export function decodeImage(hdu: Hdu, bytes: Uint8Array): Float64Array {
   const count = hdu.axes.reduce((a, b) => a * b, hdu.axes.length === 0 ? 0 : 1);
+  const size = Math.abs(hdu.bitpix) / 8;
+  if (bytes.byteLength < count * size) {
+    throw new BadHeaderError(`NAXISn imply ${count * size} bytes of image data but the data unit holds ${bytes.byteLength} (GCOUNT = ${hdu.gcount})`, { hduIndex: hdu.index });
+  }
   const bzero = hdu.header.number('BZERO') ?? 0;
   const bscale = hdu.header.number('BSCALE') ?? 1;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float64Array(count);
   const read = readerFor(hdu);
-  const size = Math.abs(hdu.bitpix) / 8;
   for (let i = 0; i < count; i++) out[i] = bzero + bscale * read(view, i * size);
   return out;
 }

@@ -117,6 +117,11 @@ export async function readTable(source: ByteSource, hdu: Hdu): Promise<TableData
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const rowBytes = hdu.axes[0] ?? 0;
   const nRows = hdu.axes[1] ?? 0;
+  if (bytes.length < rowBytes * nRows) {
+    throw new BadHeaderError(`NAXIS1 x NAXIS2 imply ${rowBytes * nRows} bytes of rows but the data unit holds ${bytes.length} (GCOUNT = ${hdu.gcount})`, {
+      path: source.path, hduIndex: hdu.index,
+    });
+  }
   const rows: Array<Record<string, CellValue>> = [];
   for (let r = 0; r < nRows; r++) {
     const row: Record<string, CellValue> = {};

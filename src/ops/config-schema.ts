@@ -10,9 +10,18 @@ export type Raw = Record<string, unknown>;
 
 export function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return `a list (${JSON.stringify(value)})`;
+  if (Array.isArray(value)) return `a list (${safeJson(value)})`;
   if (typeof value === 'object') return 'a mapping';
-  return `${JSON.stringify(value)} (${typeof value})`;
+  return `${safeJson(value)} (${typeof value})`;
+}
+
+/** JSON for a message; a YAML alias can make a value refer to itself. */
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return 'a value that refers to itself (a YAML alias loop)';
+  }
 }
 
 export class Reader {

@@ -39,8 +39,9 @@ export interface ParseOptions {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const lenient = new TextDecoder('utf-8', { fatal: false });
 
-/** C0/C1 controls, DEL and invisible format characters (bidi overrides, zero-width spaces). */
-const CONTROL = /[\p{Cc}\p{Cf}]/u;
+/** C0/C1 controls, DEL, invisible format characters (bidi overrides, zero-width spaces) and the
+ * line and paragraph separators U+2028/U+2029, which would split a log line. */
+const CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 /** Decides what one datagram asks for. Never throws. */
 export function parseTrigger(datagram: Buffer, options: ParseOptions): TriggerCommand {

@@ -17,10 +17,17 @@ interface Slot {
   busy: boolean;
 }
 
-/** The worker module next to this one: .ts under tsx (tests), .js once compiled. */
-function workerUrl(): URL {
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  return new URL(`./process-worker.${ext}`, import.meta.url);
+/**
+ * A worker running `process-worker`: the compiled .js module, or — when this code runs from
+ * TypeScript sources under tsx (tests, benchmarks) — a bootstrap that registers tsx's loader in
+ * the worker first (Node 20 does not apply the parent's `--import tsx` inside workers).
+ */
+function createWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./process-worker.js', import.meta.url));
+  const api = import.meta.resolve('tsx/esm/api');
+  const module = new URL('./process-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(module)}); });`;
+  return new Worker(bootstrap, { eval: true });
 }
 
 export interface ProcessResult {
@@ -41,7 +48,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl());
+    const worker = createWorker();
     const slot: Slot = { worker, busy: false };
     worker.on('message', (reply: WorkerReply) => {
       const job = this.pending.get(reply.id);

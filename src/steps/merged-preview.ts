@@ -39,6 +39,7 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
   const [nx, ny] = im1.axes as [number, number];
   const overscan = im1.header.number('OVRSCAN1');
   if (overscan === undefined) throw new MergeError('OVRSCAN1 missing in IM1');
+  if (!Number.isInteger(overscan)) throw new MergeError(`OVRSCAN1 in IM1 is ${overscan}, not a whole number of columns`);
   const xtrim = nx - overscan;
   if (xtrim <= 0 || ny <= 2 * BIAS_ROW_SKIP || overscan <= BIAS_COLUMN_SKIP) {
     throw new MergeError(`image geometry ${nx}x${ny} with OVRSCAN1 = ${overscan} leaves no data or no bias region`);

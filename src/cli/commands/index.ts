@@ -5,8 +5,10 @@ import { registerVerify } from './verify.js';
 import { registerProcess } from './process.js';
 import { registerTime } from './time.js';
 import { registerSimulate } from './simulate.js';
+import { registerServe } from './serve.js';
+import { registerNightlog } from './nightlog.js';
 
 /** A command module adds its sub-command to the program. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const commands: RegisterCommand[] = [registerInspect, registerVerify, registerProcess, registerTime, registerSimulate];
+export const commands: RegisterCommand[] = [registerInspect, registerVerify, registerProcess, registerTime, registerSimulate, registerServe, registerNightlog];

@@ -12,6 +12,7 @@ import type { CliContext } from '../context.js';
 import { UsageError } from '../../errors.js';
 import { channelById } from '../../mods/channels.js';
 import { observingDate } from '../../ops/obs-date.js';
+import { loadConfig } from '../../ops/config.js';
 import {
   BROKEN_VARIANTS, WRITE_MODES, type RawWriteOptions, type WriteMode, nextSequenceNumber, parseHostPort, procMessage, resolveOptions,
   sendDatagram, writeRaw,
@@ -21,7 +22,8 @@ import {
 const MODS_TIME_ZONE = 'America/Phoenix';
 
 interface SimulateCliOptions {
-  out: string;
+  out?: string;
+  config?: string;
   instrument: string;
   roi: string;
   bin: string;
@@ -69,7 +71,8 @@ export const registerSimulate: RegisterCommand = (program: Command, ctx: CliCont
   program
     .command('simulate')
     .description('write synthetic raw MODS files the way azcam does (for tests, demos and benchmarks)')
-    .option('--out <dir>', 'folder to write into (created if missing)', '.')
+    .option('--out <dir>', 'folder to write into (created if missing; default: <dataDir>/<channel> with --config, else .)')
+    .option('-c, --config <file>', 'a dataman configuration: write into its raw folder and send the trigger to its UDP address')
     .option('--instrument <id>', 'MODS1B, MODS1R, MODS2B or MODS2R', 'MODS1B')
     .option('--roi <preset>', 'ROI preset: full|off|8kx3k, 3k|3kx3k, 1k|1kx1k, 4k|4kx3k', 'full')
     .option('--bin <CxR>', 'column x row binning, e.g. 2x2', '1x1')
@@ -121,14 +124,16 @@ async function runSimulate(ctx: CliContext, opts: SimulateCliOptions): Promise<v
   if (opts.detector !== 'current' && opts.detector !== 'dec2025') {
     throw new UsageError(`--detector must be current or dec2025, got ${JSON.stringify(opts.detector)}`);
   }
-  const dir = resolve(ctx.cwd, opts.out);
+  const config = opts.config === undefined ? undefined : await loadConfig(resolve(ctx.cwd, opts.config));
+  const dir = opts.out !== undefined ? resolve(ctx.cwd, opts.out) : config ? join(config.paths.dataDir, channel.id) : ctx.cwd;
   // The hosts run US/Arizona time (MST, no DST), whatever this machine's zone.
   const obsDate = opts.date ?? observingDate(Date.now(), MODS_TIME_ZONE);
   const count = integer(opts.count, '--count', 1, 9999);
   const intervalMs = nonNegative(opts.intervalMs, '--interval-ms');
   const seed = integer(opts.seed, '--seed', -(2 ** 31), 2 ** 32 - 1);
   const exptimeS = nonNegative(opts.exptime, '--exptime');
-  const udp = opts.udp === undefined ? undefined : parseHostPort(opts.udp);
+  const udpText = opts.udp ?? (config ? `${config.server.ipAddr}:${config.server.ipPort}` : undefined);
+  const udp = udpText === undefined ? undefined : parseHostPort(udpText);
   if (opts.udp !== undefined && udp === undefined) throw new UsageError(`--udp must be HOST:PORT, got ${JSON.stringify(opts.udp)}`);
   const utcStartMs = opts.utcStart === undefined ? undefined : Date.parse(opts.utcStart);
   if (utcStartMs !== undefined && !Number.isFinite(utcStartMs)) throw new UsageError(`--utc-start must be an ISO 8601 instant, got ${JSON.stringify(opts.utcStart)}`);
@@ -168,7 +173,7 @@ async function runSimulate(ctx: CliContext, opts: SimulateCliOptions): Promise<v
       seed: seed + i,
       ...(utcStartMs !== undefined ? { utcStart: new Date(utcStartMs + i * 60_000).toISOString() } : {}),
     });
-    ctx.stdout.write(`${join(opts.out, written.name)} ${written.bytes.length} bytes\n`);
+    ctx.stdout.write(`${join(opts.out ?? (config ? dir : "."), written.name)} ${written.bytes.length} bytes\n`);
     if (udp !== undefined) await sendDatagram(udp.host, udp.port, procMessage(written.name));
   }
 }

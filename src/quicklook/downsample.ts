@@ -1,0 +1,67 @@
+/**
+ * Block averaging: an image reduced by an integer factor so that its long side fits a maximum
+ * size. The mean (not the maximum) of each block: it keeps the sky and bias at their level, so
+ * the zscale limits of the full image still fit, and lowers the noise as binning would. Small
+ * bright features (a cosmic ray) are diluted; the spectrum, many pixels wide, is not.
+ */
+import type { PixelGrid } from './pixel-grid.js';
+
+export interface Downsampled {
+  width: number;
+  height: number;
+  /** Block size in source pixels along each axis (1 = not reduced). */
+  factor: number;
+  /**
+   * Block means, first axis fastest, row 0 = the bottom blocks (FITS order). NaN where a block
+   * has no finite pixel.
+   */
+  values: Float32Array;
+}
+
+/** Default maximum of the long side of a quick look, pixels. */
+export const DEFAULT_MAX_SIZE = 1024;
+
+/** The smallest integer factor that brings the long side of width × height within maxSize. */
+export function blockFactor(width: number, height: number, maxSize: number): number {
+  if (!Number.isInteger(maxSize) || maxSize < 1) throw new RangeError(`maximum size must be a positive integer, got ${maxSize}`);
+  return Math.max(1, Math.ceil(Math.max(width, height) / maxSize));
+}
+
+/**
+ * Block means of `factor` × `factor` source pixels, ignoring NaN and infinities. Blocks at the
+ * right and top edges may be partial (the output is ⌈width/factor⌉ × ⌈height/factor⌉).
+ *
+ * Memory: one source row and one row of sums and counts at a time, plus the output.
+ */
+export function downsample(image: PixelGrid, maxSize = DEFAULT_MAX_SIZE): Downsampled {
+  const { width, height } = image;
+  const factor = blockFactor(width, height, maxSize);
+  const outWidth = Math.ceil(width / factor);
+  const outHeight = Math.ceil(height / factor);
+  const values = new Float32Array(outWidth * outHeight);
+  const row = new Float64Array(width);
+  const sums = new Float64Array(outWidth);
+  const counts = new Uint32Array(outWidth);
+  for (let by = 0; by < outHeight; by++) {
+    sums.fill(0);
+    counts.fill(0);
+    const lastRow = Math.min(height, (by + 1) * factor);
+    for (let y = by * factor; y < lastRow; y++) {
+      image.row(y, row);
+      for (let x = 0, bx = 0, inBlock = 0; x < width; x++) {
+        const v = row[x]!;
+        if (Number.isFinite(v)) {
+          sums[bx]! += v;
+          counts[bx]!++;
+        }
+        if (++inBlock === factor) {
+          inBlock = 0;
+          bx++;
+        }
+      }
+    }
+    const base = by * outWidth;
+    for (let bx = 0; bx < outWidth; bx++) values[base + bx] = counts[bx]! > 0 ? sums[bx]! / counts[bx]! : Number.NaN;
+  }
+  return { width: outWidth, height: outHeight, factor, values };
+}

@@ -1,0 +1,185 @@
+/**
+ * One queued file, start to end: process it on a worker thread into a temporary file in the day
+ * folder, deliver it (behaviour.md §6), record the outcome in the ledger. Transient failures
+ * (NFS away, disk full, permissions) are retried with back-off while the file stays queued;
+ * permanent ones (not FITS, unusable header) are recorded at once with their reason.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { basename, join } from 'node:path';
+import { readStructure, withFileSource } from '../fits/index.js';
+import { DatamanError } from '../errors.js';
+import { type ServiceClock, sleep } from '../ops/clock.js';
+import type { Logger } from '../ops/logger.js';
+import type { DatamanConfig } from '../ops/config.js';
+import { backoffMs, deliver, DeliveryError, prepareProcTemp, type DeliveryProgress, type DeliveryResult, type FsPort } from './deliver.js';
+import { isTransientErrno } from './delivery-errors.js';
+import type { Ledger, LedgerRow } from './ledger.js';
+import { ProcessingError, type WorkerPool } from './worker-pool.js';
+import type { WorkerOptions } from './worker-protocol.js';
+import { findOrphans } from './recovery.js';
+
+export interface JobContext {
+  config: DatamanConfig;
+  ledger: Ledger;
+  pool: WorkerPool;
+  logger: Logger;
+  clock: ServiceClock;
+  fs: FsPort | undefined;
+  workerOptions: WorkerOptions;
+  /** Aborted when the service stops: retries end, the file stays queued for the next start. */
+  signal: AbortSignal;
+  random: () => number;
+  /** One delivery at a time per channel, so that `<CHAN>.new` always names the last one delivered. */
+  channelLocks: Map<string, Promise<unknown>>;
+}
+
+/** Runs `fn` after every earlier holder of `key` has finished. */
+export async function withLock<T>(locks: Map<string, Promise<unknown>>, key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = locks.get(key) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(fn);
+  const tail = run.catch(() => undefined);
+  locks.set(key, tail);
+  try {
+    return await run;
+  } finally {
+    if (locks.get(key) === tail) locks.delete(key);
+  }
+}
+
+export type JobOutcome =
+  | { kind: 'delivered'; row: LedgerRow; result: DeliveryResult; warnings: string[] }
+  | { kind: 'failed'; row: LedgerRow; code: string; message: string }
+  | { kind: 'interrupted'; row: LedgerRow };
+
+/** Names of the channel and observing date in a raw file name (`<chan>.<YYYYMMDD>.<NNNN>.fits`). */
+export function nameParts(name: string, pattern: RegExp): { channel: string | null; obsDate: string | null } {
+  const m = pattern.exec(name);
+  const [first, second] = name.split('.');
+  const channel = m?.[1] ?? first ?? null;
+  const obsDate = m?.[2] ?? (second && /^\d{8}$/.test(second) ? second : null);
+  return { channel: channel ? channel.toLowerCase() : null, obsDate };
+}
+
+export async function runJob(ctx: JobContext, row: LedgerRow, onRetry: (row: LedgerRow, err: Error, delayMs: number) => void): Promise<JobOutcome> {
+  const { config, ledger, logger } = ctx;
+  const name = basename(row.path);
+  const parts = nameParts(name, new RegExp(config.watch.namePattern));
+  const obsDate = parts.obsDate ?? row.obsDate ?? 'unknown-date';
+  const channel = parts.channel ?? row.channel ?? 'unknown';
+  const dayDir = join(config.paths.procDir, obsDate);
+  // A start that finds this file half delivered by the last run finishes that delivery.
+  let progress: DeliveryProgress | undefined = await findOrphans(row, dayDir, config.paths.repoDir, ledger);
+  let current = ledger.markProcessing(row.id);
+  let processedTemp: string | undefined;
+  let instrumentId = channel;
+  let warnings: string[] = [];
+  if (progress?.procPath !== undefined) {
+    logger.warn(`${name}: the last run stopped while delivering it; finishing that delivery of ${progress.procPath}`);
+    processedTemp = join(dayDir, `.${name}.recovered`);
+    instrumentId = (await describe(progress.procPath)).instrument?.toLowerCase() ?? channel;
+  } else {
+    logger.info(`Processing ${name}...`);
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (processedTemp === undefined) {
+        const { tempPath } = await prepareProcTemp(config.paths.procDir, obsDate, name, { dirMode: config.delivery.dirMode, ...(ctx.fs ? { fs: ctx.fs } : {}) });
+        const result = await ctx.pool.process(row.path, tempPath, ctx.workerOptions, ctx.clock.now());
+        processedTemp = tempPath;
+        warnings = result.outcomes.flatMap((o) => [
+          ...(o.status === 'skipped' ? [`${o.step} skipped: ${o.reason}`] : []),
+          ...o.warnings.map((w) => `${o.step}: ${w}`),
+        ]);
+        for (const w of warnings) logger.warn(`${name}: ${w}`);
+        const summary = await describe(tempPath);
+        instrumentId = summary.instrument?.toLowerCase() ?? channel;
+        current = ledger.setDetails(row.id, {
+          warnings: [...current.warnings, ...warnings],
+          imageType: summary.imageType, object: summary.object, exptime: summary.exptime, obsDate, channel,
+        });
+      }
+      const tempPath = processedTemp;
+      const result = await withLock(ctx.channelLocks, channel, () => deliver({
+        tempPath, repoDir: config.paths.repoDir, baseName: name, channel, instrumentId,
+        fileMode: config.delivery.fileMode, verifyChecksums: config.delivery.checksums, resume: progress,
+      }, { clock: ctx.clock, timeZone: config.timeZone, ...(ctx.fs ? { fs: ctx.fs } : {}) }));
+      for (const w of result.warnings) logger.warn(`${name}: ${w}`);
+      logger.info(`Processed image ${name} written to ${result.procPath}`);
+      logger.info(`Processed image ${name} copied to ${config.paths.repoDir} as ${result.deliveredName}`);
+      logger.info(`Updated ${result.pointerPath}`);
+      current = ledger.markDelivered(row.id, { procPath: result.procPath, repoPath: result.repoPath, deliveredName: result.deliveredName });
+      logger.info(warnings.length > 0 ? `Done: ${name} processed and archived with ${warnings.length} warning(s)` : `Done: ${name} processed and archived`);
+      return { kind: 'delivered', row: current, result, warnings };
+    } catch (err) {
+      const failure = classify(err);
+      if (err instanceof DeliveryError) progress = err.progress;
+      if (failure.retryable && !ctx.signal.aborted) {
+        const delayMs = backoffMs(attempt, { random: ctx.random });
+        current = ledger.recordRetry(row.id, { code: failure.code, message: failure.message });
+        logger.warn(`${name}: ${failure.message}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt})`);
+        onRetry(current, err as Error, delayMs);
+        await sleepUnlessAborted(ctx.clock, delayMs, ctx.signal);
+        if (!ctx.signal.aborted) {
+          // Queued while it waited; each retry is another attempt.
+          current = ledger.markProcessing(row.id);
+          continue;
+        }
+      }
+      if (ctx.signal.aborted && failure.retryable) {
+        logger.warn(`${name}: not delivered before shutdown (${failure.message}); it stays queued for the next start`);
+        return { kind: 'interrupted', row: current.state === 'queued' ? current : ledger.recordRetry(row.id, { code: failure.code, message: failure.message }) };
+      }
+      current = ledger.markFailed(row.id, { code: failure.code, message: failure.message });
+      logger.error(`${name}: ${failure.message}`);
+      if (failure.stack) logger.error(`${name}: internal error, please report: ${failure.stack}`);
+      return { kind: 'failed', row: current, code: failure.code, message: failure.message };
+    }
+  }
+}
+
+interface Failure {
+  code: string;
+  message: string;
+  retryable: boolean;
+  /** Set for unexpected errors (bugs), which keep their stack in the log. */
+  stack?: string | undefined;
+}
+
+function classify(err: unknown): Failure {
+  if (err instanceof DeliveryError) return { code: err.code, message: err.message, retryable: err.retryable };
+  if (err instanceof ProcessingError) {
+    // An errno from reading the raw file or writing the temporary one is the disk's, not the file's.
+    const errno = /^E[A-Z]+$/.test(err.code) ? err.code : undefined;
+    if (errno !== undefined && isTransientErrno(errno)) return { code: `processing-${errno}`, message: err.message, retryable: true };
+    return { code: err.code, message: err.message, retryable: false, stack: err.expected ? undefined : err.workerStack };
+  }
+  if (err instanceof DatamanError) return { code: err.code, message: err.message, retryable: false };
+  const errno = (err as NodeJS.ErrnoException)?.code;
+  if (typeof errno === 'string' && isTransientErrno(errno)) return { code: errno, message: (err as Error).message, retryable: true };
+  return { code: 'internal', message: (err as Error)?.message ?? String(err), retryable: false, stack: (err as Error)?.stack };
+}
+
+async function sleepUnlessAborted(clock: ServiceClock, ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  await Promise.race([sleep(clock, ms), new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+}
+
+/** What the operator surface shows about a file, from its processed primary header. */
+async function describe(path: string): Promise<{ instrument: string | undefined; imageType: string | null; object: string | null; exptime: number | null }> {
+  const s = await withFileSource(path, readStructure);
+  const h = s.hdus[0]!.header;
+  return {
+    instrument: h.string('INSTRUME')?.trim(),
+    imageType: h.string('IMAGETYP') ?? null,
+    object: h.string('OBJECT') ?? null,
+    exptime: h.number('EXPTIME') ?? null,
+  };
+}
+
+/** sha256 of a file, streamed (for the ledger's record of the raw file). */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

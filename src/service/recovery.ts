@@ -1,0 +1,85 @@
+/**
+ * Finishing a delivery that a crash interrupted. If the service died after a delivered file got
+ * its final name but before the ledger recorded it, processing the raw file again would deliver
+ * a second copy under a unique name. Instead, the next start looks for such orphans — files in
+ * the day folder or repoDir whose header names this raw file (FILENAME), written since the
+ * interrupted attempt started, sound (complete, checksums), and claimed by no other ledger job —
+ * and resumes the delivery after them.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { readStructure, verifyFile, withFileSource } from '../fits/index.js';
+import type { DeliveryProgress } from './delivery-errors.js';
+import type { Ledger, LedgerRow } from './ledger.js';
+
+/** The delivered names a file can have: its own, or UNIQNAME with an optional suffix. */
+const UNIQUE = /^[a-z0-9]+\.\d{8}\.\d{6}(?:-\d+)?\.fits$/i;
+/** Slack for file-system time stamps that are coarser or slightly behind the clock. */
+const MTIME_SLACK_MS = 2000;
+
+export async function findOrphans(
+  row: LedgerRow, dayDir: string, repoDir: string, ledger: Ledger,
+): Promise<DeliveryProgress | undefined> {
+  if (row.startedAt === null) return undefined;
+  const name = basename(row.path);
+  const claimed = new Set(ledger.byName(name).filter((r) => r.id !== row.id).flatMap((r) => [r.procPath, r.repoPath]));
+  const since = row.startedAt - MTIME_SLACK_MS;
+  const proc = await newestOrphan(dayDir, name, since, claimed);
+  const repo = await newestOrphan(repoDir, name, since, claimed);
+  if (proc === undefined && repo === undefined) return undefined;
+  const progress: DeliveryProgress = { warnings: [] };
+  // A repository copy is only ever made from the processed copy, so without one there is
+  // nothing to resume from: process again.
+  if (proc === undefined) return undefined;
+  progress.procPath = proc;
+  if (repo !== undefined) {
+    const { sha256, bytes } = await digest(repo);
+    progress.repo = { path: repo, sha256, bytes };
+  }
+  return progress;
+}
+
+async function newestOrphan(folder: string, name: string, sinceMs: number, claimed: Set<string | null>): Promise<string | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return undefined; // no folder, no orphan
+  }
+  let best: { path: string; mtimeMs: number } | undefined;
+  for (const candidate of names) {
+    if (candidate !== name && !UNIQUE.test(candidate)) continue;
+    const path = join(folder, candidate);
+    if (claimed.has(path)) continue;
+    const info = await stat(path).catch(() => undefined);
+    if (info === undefined || !info.isFile() || info.mtimeMs < sinceMs) continue;
+    if (best !== undefined && best.mtimeMs >= info.mtimeMs) continue;
+    if (!(await isDeliveredCopyOf(path, name))) continue;
+    best = { path, mtimeMs: info.mtimeMs };
+  }
+  return best?.path;
+}
+
+async function isDeliveredCopyOf(path: string, name: string): Promise<boolean> {
+  try {
+    return await withFileSource(path, async (source) => {
+      const s = await readStructure(source);
+      if (!s.complete || s.hdus[0]?.header.string('FILENAME')?.trim() !== name) return false;
+      return (await verifyFile(source)).ok;
+    });
+  } catch {
+    return false; // unreadable: not ours to adopt
+  }
+}
+
+async function digest(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}

@@ -1,0 +1,348 @@
+/**
+ * The dataman service, the only composition root (STYLE §1): the three sources (watcher, UDP
+ * trigger, drop folder) and the catch-up scan feed one intake; intake waits until a file is
+ * complete and queues it (a UDP trigger jumps the queue); the queue runs jobs on worker threads;
+ * the ledger records every step. Each resource pushes its release function as it starts; stop
+ * runs them in reverse.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdir, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import PQueue from 'p-queue';
+import type { DatamanConfig } from '../ops/config.js';
+import { type ServiceClock, systemClock } from '../ops/clock.js';
+import { createLoggerFromConfig, type Logger, type RootLogger } from '../ops/logger.js';
+import { openLedger, type Ledger, type LedgerOrigin, type LedgerRow } from './ledger.js';
+import type { FsPort } from './deliver.js';
+import { waitUntilReady } from './readiness.js';
+import { RawWatcher, scanOnce } from './watcher.js';
+import { UdpTrigger, triggerOptionsFromConfig } from './udp-trigger.js';
+import { WorkerPool } from './worker-pool.js';
+import { nameParts, runJob, sha256File, type JobContext } from './job.js';
+import { ensureDropFolders, fileDrop } from './drop-folder.js';
+import type { ServiceEvents } from './events.js';
+import type { WorkerOptions } from './worker-protocol.js';
+
+export interface ServiceOptions {
+  config: DatamanConfig;
+  clock?: ServiceClock;
+  /** The log; by default the reference's log file plus standard output. */
+  logger?: RootLogger;
+  /** Filesystem port of delivery (fault injection in tests). */
+  fs?: FsPort;
+  hostName?: string;
+  /** Create missing procDir, repoDir, dropDir, logDir, stateDir and channel folders (local demo). */
+  createDirs?: boolean;
+  /** How long stop waits for files in progress before leaving them queued for the next start, ms. @default 60000 */
+  stopTimeoutMs?: number;
+  random?: () => number;
+}
+
+/** Priority of queued files: a UDP trigger means an observer is waiting for that file. */
+const PRIORITY = { udp: 10, drop: 5, watcher: 0, catchup: 0, cli: 5 } as const satisfies Record<LedgerOrigin, number>;
+
+interface Tracked {
+  row: LedgerRow;
+  /** Raised when a UDP trigger arrives for a file already being waited for. */
+  priority: number;
+}
+
+export class DatamanService extends EventEmitter<ServiceEvents> {
+  readonly config: DatamanConfig;
+  readonly clock: ServiceClock;
+  readonly logger: Logger;
+  private rootLogger!: RootLogger;
+  private ledger!: Ledger;
+  private pool!: WorkerPool;
+  private queue!: PQueue;
+  private trigger: UdpTrigger | undefined;
+  private readonly releasers: Array<{ name: string; release: () => Promise<void> | void }> = [];
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly abort = new AbortController();
+  private readonly pattern: RegExp;
+  private stopping: Promise<void> | undefined;
+  private startedAt = 0;
+  private udpAddress: { address: string; port: number } | undefined;
+  private readonly hostId: string;
+  private readonly channelLocks = new Map<string, Promise<unknown>>();
+
+  private constructor(private readonly options: ServiceOptions) {
+    super();
+    this.config = options.config;
+    this.clock = options.clock ?? systemClock;
+    this.pattern = new RegExp(options.config.watch.namePattern);
+    this.hostId = (options.hostName ?? hostname()).slice(0, 5);
+    this.rootLogger = options.logger ?? createLoggerFromConfig(options.config, { clock: this.clock, hostName: options.hostName });
+    this.logger = this.rootLogger;
+  }
+
+  /** Starts every part; if one fails, what already started is released again. */
+  static async start(options: ServiceOptions): Promise<DatamanService> {
+    const service = new DatamanService(options);
+    try {
+      await service.startParts();
+    } catch (err) {
+      service.logger.error(`dataMan server failed to start - ${(err as Error).message}`);
+      await service.releaseAll();
+      throw err;
+    }
+    return service;
+  }
+
+  private onRelease(name: string, release: () => Promise<void> | void): void {
+    this.releasers.push({ name, release });
+  }
+
+  private async startParts(): Promise<void> {
+    const { config } = this;
+    this.startedAt = this.clock.now();
+    this.onRelease('logger', () => this.rootLogger.close());
+    this.logger.info(`Started ${this.hostId} dataMan server`);
+    const channelDirs = config.channels.map((c) => join(config.paths.dataDir, c));
+    if (this.options.createDirs) {
+      for (const d of [config.paths.procDir, config.paths.repoDir, config.paths.logDir, config.paths.stateDir, ...channelDirs]) {
+        await mkdir(d, { recursive: true, mode: config.delivery.dirMode });
+      }
+    }
+    if (config.paths.dropDir) await ensureDropFolders(config.paths.dropDir, config.delivery.dirMode);
+    for (const d of [config.paths.repoDir, config.paths.procDir, ...channelDirs]) {
+      await stat(d).catch((err: Error) => this.logger.warn(`${d} is not available (${err.message}); files wait for it`));
+    }
+
+    this.ledger = openLedger(config.paths.stateDir, { clock: this.clock });
+    this.onRelease('ledger', () => this.ledger.close());
+    this.pool = new WorkerPool(config.queue.concurrency);
+    this.onRelease('workers', () => this.pool.close());
+    this.queue = new PQueue({ concurrency: config.queue.concurrency });
+
+    // Work left by the last run first, then anything new on disk within the catch-up window.
+    for (const row of this.ledger.interrupted()) {
+      this.logger.info(`Resuming ${basename(row.path)} (${row.state} when the service last stopped)`);
+      this.intake(row.path, row.origin, row);
+    }
+    const since = this.clock.now() - config.watch.catchUpHours * 3600_000;
+    const scan = await scanOnce(channelDirs, this.pattern, since);
+    for (const p of scan.problems) this.logger.warn(`catch-up scan: ${p}`);
+    for (const f of scan.files) this.intake(f.path, 'catchup');
+    if (config.paths.dropDir) {
+      const drops = await scanOnce([config.paths.dropDir], this.pattern, 0);
+      for (const f of drops.files) this.intake(f.path, 'drop');
+    }
+
+    const watcher = new RawWatcher({ folders: channelDirs, usePolling: config.watch.usePolling, intervalMs: config.watch.intervalMs, namePattern: this.pattern });
+    watcher.on('file', (p) => this.intake(p, 'watcher'));
+    watcher.on('error', (err) => this.logger.error(`watcher: ${err.message}`));
+    await watcher.start();
+    this.onRelease('watcher', () => watcher.close());
+    if (config.paths.dropDir) {
+      const drop = new RawWatcher({ folders: [config.paths.dropDir], usePolling: config.watch.usePolling, intervalMs: config.watch.intervalMs, namePattern: this.pattern });
+      drop.on('file', (p) => this.intake(p, 'drop'));
+      drop.on('error', (err) => this.logger.error(`drop folder: ${err.message}`));
+      await drop.start();
+      this.onRelease('drop watcher', () => drop.close());
+    }
+
+    const trigger = new UdpTrigger(triggerOptionsFromConfig(config, this.logger));
+    trigger.on('proc', (name) => this.onTrigger(name));
+    trigger.on('quit', () => void this.stop('quit'));
+    trigger.on('error', (err) => this.logger.error(`UDP trigger: ${err.message}`));
+    this.udpAddress = await trigger.start();
+    this.trigger = trigger;
+    this.onRelease('UDP trigger', () => trigger.stop());
+    this.logger.info(`${this.hostId} dataMan server started on ${this.udpAddress.address}:${this.udpAddress.port}`);
+  }
+
+  /** The bound UDP address (port 0 in tests picks a free one). */
+  get udp(): { address: string; port: number } | undefined {
+    return this.udpAddress;
+  }
+
+  get uptimeMs(): number {
+    return this.clock.now() - this.startedAt;
+  }
+
+  get queueDepth(): { waiting: number; queued: number; running: number } {
+    const waiting = [...this.tracked.values()].filter((t) => t.row.state === 'waiting' || t.row.state === 'seen').length;
+    return { waiting, queued: this.queue.size, running: this.queue.pending };
+  }
+
+  get ledgerHandle(): Ledger {
+    return this.ledger;
+  }
+
+  /** A `proc <name>` datagram: the file lives in `<dataDir>/<chan>/<name>`. */
+  private onTrigger(name: string): void {
+    const { channel } = nameParts(name, this.pattern);
+    const path = join(this.config.paths.dataDir, channel ?? '', name);
+    if (channel === null || !this.config.channels.includes(channel)) {
+      this.logger.error(`proc: ${name} is not from a channel this server handles (${this.config.channels.join(', ')})`);
+      return;
+    }
+    void stat(path).then(
+      () => this.intake(path, 'udp'),
+      // The reference's words; the watcher still finds the file if NFS shows it late.
+      () => this.logger.error(`proc: ${path} not found`),
+    );
+  }
+
+  /**
+   * A file reported by a source. Raw files already delivered are skipped (a repeated trigger);
+   * a file already being handled only has its priority raised. Drop-folder files always run.
+   */
+  intake(path: string, origin: LedgerOrigin, existing?: LedgerRow): void {
+    if (this.stopping) return;
+    const absolute = resolve(path);
+    this.emit('file:detected', absolute, origin);
+    const name = basename(absolute);
+    const { channel, obsDate } = nameParts(name, this.pattern);
+    if (origin !== 'drop' && existing === undefined) {
+      const previous = this.ledger.latestByPath(absolute);
+      if (previous?.state === 'delivered') {
+        const message = `${name} was already delivered as ${previous.deliveredName ?? name}; ${origin === 'udp' ? 'repeated proc' : 'found again'} skipped`;
+        if (origin === 'udp') this.logger.info(message);
+        else this.logger.debug(message);
+        this.emit('file:skipped', previous, absolute, 'already delivered');
+        return;
+      }
+    }
+    const known = this.tracked.get(absolute);
+    if (known) {
+      // Already being handled: a trigger only moves it up the queue.
+      known.priority = Math.max(known.priority, PRIORITY[origin]);
+      return;
+    }
+    const row = existing ?? this.ledger.note(absolute, origin, { channel, obsDate });
+    const tracked: Tracked = { row, priority: PRIORITY[origin] };
+    this.tracked.set(absolute, tracked);
+    void this.waitAndQueue(absolute, tracked).catch((err: Error) => {
+      this.tracked.delete(absolute);
+      this.logger.error(`${name}: internal error while handling the file, please report: ${err.stack ?? err.message}`);
+    });
+  }
+
+  private async waitAndQueue(path: string, tracked: Tracked): Promise<void> {
+    const name = basename(path);
+    tracked.row = this.ledger.markWaiting(tracked.row.id);
+    const w = this.config.watch;
+    const readiness = await waitUntilReady(path, {
+      clock: this.clock, settleMs: w.settleMs, pollMs: w.intervalMs, noConparsGraceMs: w.noConparsGraceMs,
+      incompleteTimeoutMs: w.incompleteTimeoutMs, signal: this.abort.signal,
+    }, tracked.row.firstSeenAt);
+    if (readiness.status === 'aborted') return; // stays waiting in the ledger: resumed next start
+    if (readiness.status === 'gone') {
+      this.tracked.delete(path);
+      const row = this.ledger.markSkipped(tracked.row.id, 'the file disappeared before it was complete');
+      this.logger.warn(`${name}: disappeared before it was complete; skipped`);
+      this.emit('file:skipped', row, path, 'gone');
+      return;
+    }
+    if (readiness.status === 'failed') {
+      const row = this.ledger.markFailed(tracked.row.id, { code: readiness.code, message: readiness.reason });
+      this.logger.error(`${name}: ${readiness.reason}`);
+      this.emit('job:failed', row, { code: readiness.code, message: readiness.reason });
+      await this.fileDropIfAny(row, 'failed', readiness.reason);
+      this.tracked.delete(path);
+      return;
+    }
+    for (const warning of readiness.warnings) this.logger.warn(`${name}: ${warning}`);
+    this.ledger.setDetails(tracked.row.id, { size: readiness.size, mtimeMs: readiness.mtimeMs, completeAt: this.clock.now(), warnings: readiness.warnings });
+    tracked.row = this.ledger.markQueued(tracked.row.id);
+    this.emit('file:ready', tracked.row);
+    void this.queue.add(() => this.runQueued(path, tracked), { priority: tracked.priority });
+  }
+
+  private async runQueued(path: string, tracked: Tracked): Promise<void> {
+    if (this.stopping) return; // left queued in the ledger for the next start
+    this.emit('job:start', tracked.row);
+    const ctx: JobContext = {
+      config: this.config, ledger: this.ledger, pool: this.pool, logger: this.logger, clock: this.clock, fs: this.options.fs,
+      workerOptions: this.workerOptions(), signal: this.abort.signal, random: this.options.random ?? Math.random,
+      channelLocks: this.channelLocks,
+    };
+    try {
+      const outcome = await runJob(ctx, tracked.row, (row, err, delayMs) => this.emit('job:retry', row, err, delayMs));
+      if (outcome.kind === 'delivered') {
+        this.emit('delivery:done', outcome.row, outcome.result);
+        // The raw file's checksum is for the record, not for the observer: after delivery, and
+        // before a drop-folder file is moved away.
+        const checksum = await sha256File(path).catch((err: Error) => {
+          this.logger.warn(`${basename(path)}: cannot checksum the raw file for the ledger: ${err.message}`);
+          return null;
+        });
+        if (checksum !== null) this.ledger.setDetails(outcome.row.id, { checksum });
+        await this.fileDropIfAny(outcome.row, 'done');
+      } else if (outcome.kind === 'failed') {
+        this.emit('job:failed', outcome.row, { code: outcome.code, message: outcome.message });
+        await this.fileDropIfAny(outcome.row, 'failed', outcome.message);
+      }
+    } finally {
+      this.tracked.delete(path);
+    }
+  }
+
+  private async fileDropIfAny(row: LedgerRow, outcome: 'done' | 'failed', reason?: string): Promise<void> {
+    const dropDir = this.config.paths.dropDir;
+    if (row.origin !== 'drop' || !dropDir) return;
+    try {
+      const where = await fileDrop(row.path, dropDir, outcome, reason);
+      this.logger.info(`${basename(row.path)}: drop-folder file moved to ${where}`);
+    } catch (err) {
+      this.logger.error(`${basename(row.path)}: cannot move the drop-folder file to ${outcome}/: ${(err as Error).message}`);
+    }
+  }
+
+  private workerOptions(): WorkerOptions {
+    const c = this.config;
+    return {
+      steps: { ...c.processing }, site: { ...c.site }, sensors: { ...c.sensors }, defaultSensors: { ...c.defaultSensors },
+      timeZone: c.timeZone, checksums: c.delivery.checksums, fsync: false,
+    };
+  }
+
+  /** Resolves when nothing is waiting, queued or running (tests, `dataman replay`). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.queue.onIdle();
+      if (this.tracked.size === 0 && this.queue.size === 0 && this.queue.pending === 0) return;
+      await new Promise<void>((r) => setTimeout(r, 20));
+    }
+  }
+
+  /**
+   * Stops taking work, lets files in progress finish (up to the stop timeout), leaves the rest
+   * queued in the ledger for the next start, closes everything. Safe to call twice.
+   */
+  stop(reason = 'stop requested'): Promise<void> {
+    this.stopping ??= (async () => {
+      this.logger.info(`Stopping (${reason})`);
+      await this.trigger?.stop().catch((err: Error) => this.logger.error(`UDP trigger: ${err.message}`));
+      this.queue?.clear();
+      const timeoutMs = this.options.stopTimeoutMs ?? 60_000;
+      const running = this.queue?.onIdle() ?? Promise.resolve();
+      let timer: unknown;
+      const timedOut = await Promise.race([
+        running.then(() => false),
+        new Promise<boolean>((r) => { timer = setTimeout(() => r(true), timeoutMs); }),
+      ]);
+      clearTimeout(timer as NodeJS.Timeout);
+      this.abort.abort();
+      if (timedOut) this.logger.warn(`${this.queue.pending} file(s) still in progress after ${timeoutMs / 1000} s: left queued for the next start`);
+      await this.releaseAll();
+      this.emit('service:stopped', reason);
+    })();
+    return this.stopping;
+  }
+
+  private async releaseAll(): Promise<void> {
+    for (const { name, release } of this.releasers.reverse()) {
+      try {
+        if (name === 'logger') this.logger.info(`Done: ${this.hostId} dataMan server shutdown complete`);
+        await release();
+      } catch (err) {
+        this.logger.error(`stopping ${name}: ${(err as Error).message}`);
+      }
+    }
+    this.releasers.length = 0;
+  }
+}
