@@ -17,7 +17,7 @@ import { isTransientErrno } from './delivery-errors.js';
 import type { Ledger, LedgerRow } from './ledger.js';
 import { ProcessingError, type WorkerPool } from './worker-pool.js';
 import type { WorkerOptions } from './worker-protocol.js';
-import { findOrphans } from './recovery.js';
+import { findOrphans, removeStaleTemps } from './recovery.js';
 
 export interface JobContext {
   config: DatamanConfig;
@@ -70,6 +70,11 @@ export async function runJob(ctx: JobContext, row: LedgerRow, onRetry: (row: Led
   const dayDir = join(config.paths.procDir, obsDate);
   // A start that finds this file half delivered by the last run finishes that delivery.
   let progress: DeliveryProgress | undefined = await findOrphans(row, dayDir, config.paths.repoDir, ledger);
+  if (row.startedAt !== null) {
+    for (const temp of await removeStaleTemps([dayDir, config.paths.repoDir], name, ctx.clock.now())) {
+      logger.info(`${name}: removed ${temp}, left by a run that stopped while working on it`);
+    }
+  }
   let current = ledger.markProcessing(row.id);
   let processedTemp: string | undefined;
   let instrumentId = channel;

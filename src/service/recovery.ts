@@ -3,12 +3,12 @@
  * its final name but before the ledger recorded it, processing the raw file again would deliver
  * a second copy under a unique name. Instead, the next start looks for such orphans — files in
  * the day folder or repoDir whose header names this raw file (FILENAME), written since the
- * interrupted attempt started, sound (complete, checksums), and claimed by no other ledger job —
+ * file was first seen, sound (complete, checksums), and claimed by no other ledger job —
  * and resumes the delivery after them.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { readStructure, verifyFile, withFileSource } from '../fits/index.js';
 import type { DeliveryProgress } from './delivery-errors.js';
@@ -25,7 +25,9 @@ export async function findOrphans(
   if (row.startedAt === null) return undefined;
   const name = basename(row.path);
   const claimed = new Set(ledger.byName(name).filter((r) => r.id !== row.id).flatMap((r) => [r.procPath, r.repoPath]));
-  const since = row.startedAt - MTIME_SLACK_MS;
+  // Since the file was first seen, not since the last attempt: a run can be interrupted more
+  // than once, and an orphan from the first interruption is still this job's.
+  const since = row.firstSeenAt - MTIME_SLACK_MS;
   const proc = await newestOrphan(dayDir, name, since, claimed);
   const repo = await newestOrphan(repoDir, name, since, claimed);
   if (proc === undefined && repo === undefined) return undefined;
@@ -82,4 +84,27 @@ async function digest(path: string): Promise<{ sha256: string; bytes: number }> 
     bytes += (chunk as Buffer).length;
   }
   return { sha256: hash.digest('hex'), bytes };
+}
+
+/** Temporaries older than this belong to a run that died, not to a delivery in progress. */
+const STALE_TEMP_MS = 10_000;
+
+/**
+ * Removes the dot-prefixed temporaries (`.<name>.part-…`, `.<name>.copy-…`) that a killed run left
+ * for this file in the day folder and repoDir; returns what was removed.
+ */
+export async function removeStaleTemps(folders: string[], name: string, nowMs: number): Promise<string[]> {
+  const removed: string[] = [];
+  for (const folder of folders) {
+    const names = await readdir(folder).catch(() => [] as string[]);
+    for (const candidate of names) {
+      if (!candidate.startsWith(`.${name}.`)) continue;
+      const path = join(folder, candidate);
+      const info = await stat(path).catch(() => undefined);
+      if (info === undefined || nowMs - info.mtimeMs < STALE_TEMP_MS) continue;
+      await unlink(path);
+      removed.push(path);
+    }
+  }
+  return removed;
 }
