@@ -3,7 +3,7 @@
  * to the I/O floor measured in the same run (reading the raw bytes, writing the processed
  * bytes). Results as a table and as JSON in bench/results/. Medians of several runs: this machine
  * is shared and noisy, so compare ratios, not absolute figures.
- *   npm run bench [-- --runs N] [-- --only header|process]
+ *   npm run bench [-- --runs N] [-- --only header|process|latency]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { cpus, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateRaw } from '../src/simulate/index.js';
+import { measureLatency } from './latency.js';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] ?? 0) || 5;
@@ -42,7 +43,7 @@ function summarise(samples: Sample[]) {
 const dir = await mkdtemp(join(tmpdir(), 'dataman-bench-'));
 const results: Record<string, unknown> = {};
 try {
-  for (const roi of ['1k', '3k', 'full']) {
+  for (const roi of only === 'latency' ? [] : ['1k', '3k', 'full']) {
     const raw = generateRaw({ instrument: 'MODS1B', roi });
     const rawPath = join(dir, raw.name);
     await writeFile(rawPath, raw.bytes);
@@ -64,8 +65,9 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
+const latency = !only || only === 'latency' ? await measureLatency(runs) : undefined;
 const machine = { host: hostname(), cpu: cpus()[0]?.model, cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
-const report = { date: new Date().toISOString(), runs, machine, results };
+const report = { date: new Date().toISOString(), runs, machine, results, latency };
 await mkdir(join(here, 'results'), { recursive: true });
 await writeFile(join(here, 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
 
@@ -79,5 +81,12 @@ for (const [roi, e] of Object.entries(results) as Array<[string, Record<string, 
     console.log(`${roi.padEnd(5)} I/O floor           ${fmt(e.ioFloor.wallMs).padStart(9)} ${fmt(e.ioFloor.cpuMs).padStart(8)} ${fmt(e.ioFloor.maxRssMb).padStart(12)}  read raw + write the processed size`);
     for (const [stage, ms] of Object.entries(e.process.stagesMs ?? {})) console.log(`        ${stage.padEnd(18)} ${fmt(ms).padStart(9)}`);
   }
+}
+if (latency) {
+  const f = latency.floor.p50Ms;
+  console.log(`\nService latency, full frame, raw file complete -> <CHAN>.new updated (${latency.files} files each; settle ${latency.settleMs} ms, poll ${latency.intervalMs} ms):`);
+  console.log(`  UDP trigger    p50 ${latency.udp.p50Ms.toFixed(0)} ms, p95 ${latency.udp.p95Ms.toFixed(0)} ms  (${(latency.udp.p50Ms / f).toFixed(2)}x the floor at p50)`);
+  console.log(`  watcher alone  p50 ${latency.watcher.p50Ms.toFixed(0)} ms, p95 ${latency.watcher.p95Ms.toFixed(0)} ms  (${((latency.watcher.p50Ms - latency.intervalMs) / f).toFixed(2)}x the floor after one poll interval)`);
+  console.log(`  floor: write + fsync ${latency.floor.bytes} bytes to the same disk, p50 ${f.toFixed(0)} ms`);
 }
 console.log(`\nJSON: bench/results/latest.json (process wall/CPU exclude Node start-up: they are measured inside the child)`);

@@ -90,8 +90,10 @@ export async function runJob(ctx: JobContext, row: LedgerRow, onRetry: (row: Led
     try {
       if (processedTemp === undefined) {
         const { tempPath } = await prepareProcTemp(config.paths.procDir, obsDate, name, { dirMode: config.delivery.dirMode, ...(ctx.fs ? { fs: ctx.fs } : {}) });
+        const processingStarted = performance.now();
         const result = await ctx.pool.process(row.path, tempPath, ctx.workerOptions, ctx.clock.now());
         processedTemp = tempPath;
+        logger.debug(`${name}: processed in ${Math.round(performance.now() - processingStarted)} ms (${Object.entries(result.timings).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')})`);
         warnings = result.outcomes.flatMap((o) => [
           ...(o.status === 'skipped' ? [`${o.step} skipped: ${o.reason}`] : []),
           ...o.warnings.map((w) => `${o.step}: ${w}`),
@@ -105,11 +107,13 @@ export async function runJob(ctx: JobContext, row: LedgerRow, onRetry: (row: Led
         });
       }
       const tempPath = processedTemp;
+      const deliveryStarted = performance.now();
       const result = await withLock(ctx.channelLocks, channel, () => deliver({
         tempPath, repoDir: config.paths.repoDir, baseName: name, channel, instrumentId,
         fileMode: config.delivery.fileMode, verifyChecksums: config.delivery.checksums, resume: progress,
       }, { clock: ctx.clock, timeZone: config.timeZone, ...(ctx.fs ? { fs: ctx.fs } : {}) }));
       for (const w of result.warnings) logger.warn(`${name}: ${w}`);
+      logger.debug(`${name}: delivered in ${Math.round(performance.now() - deliveryStarted)} ms`);
       logger.info(`Processed image ${name} written to ${result.procPath}`);
       logger.info(`Processed image ${name} copied to ${config.paths.repoDir} as ${result.deliveredName}`);
       logger.info(`Updated ${result.pointerPath}`);

@@ -24,7 +24,7 @@ async function run(job: WorkerJob): Promise<WorkerReply> {
       // The main thread's clock decides UNIQNAME and checksum stamps (tests drive it).
       clock: { now: () => job.nowMs },
     });
-    return { id: job.id, ok: true, outcomes: result.outcomes, uniqName: result.uniqName, bytes: result.bytes };
+    return { id: job.id, ok: true, outcomes: result.outcomes, uniqName: result.uniqName, bytes: result.bytes, timings: result.timings };
   } catch (err) {
     const e = err as Error & { code?: unknown };
     return {

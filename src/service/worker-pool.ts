@@ -34,6 +34,8 @@ export interface ProcessResult {
   outcomes: Extract<WorkerReply, { ok: true }>['outcomes'];
   uniqName: string;
   bytes: number;
+  /** Wall time per processing stage, ms. */
+  timings: Record<string, number>;
 }
 
 export class WorkerPool {
@@ -55,7 +57,7 @@ export class WorkerPool {
       if (!job) return;
       this.pending.delete(reply.id);
       this.release(slot);
-      if (reply.ok) job.resolve({ outcomes: reply.outcomes, uniqName: reply.uniqName, bytes: reply.bytes });
+      if (reply.ok) job.resolve({ outcomes: reply.outcomes, uniqName: reply.uniqName, bytes: reply.bytes, timings: reply.timings });
       else job.reject(new ProcessingError(reply.error.code, reply.error.message, reply.error.expected, reply.error.stack));
     });
     worker.on('error', (err) => this.lost(slot, err));

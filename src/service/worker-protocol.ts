@@ -12,5 +12,5 @@ export interface WorkerJob {
 }
 
 export type WorkerReply =
-  | { id: number; ok: true; outcomes: StepOutcome[]; uniqName: string; bytes: number }
+  | { id: number; ok: true; outcomes: StepOutcome[]; uniqName: string; bytes: number; timings: Record<string, number> }
   | { id: number; ok: false; error: { name: string; code: string; message: string; expected: boolean; stack?: string | undefined } };
