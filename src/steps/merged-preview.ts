@@ -53,29 +53,13 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
   const height = 2 * ny;
   const merged = new Float32Array(width * height);
   const stats: RegionStats[] = [];
-  // One buffer for the stored bytes and one for the physical values, reused for each amplifier.
+  // One buffer for the stored bytes, reused for each amplifier.
   const stored = Buffer.allocUnsafe(nx * ny * 2);
-  const pixels = new Uint16Array(nx * ny);
   for (const q of MERGED_QUADRANTS) {
     const image = raw.images[q.source - 1]!;
-    const amp = await amplifierPixels(raw, image, nx, ny, xtrim, stored, pixels);
-    stats.push(amp.stats);
-    const bias = amp.stats.median;
-    const values = amp.values;
     // Every quadrant is flipped up/down (rowBlock/colBlock place it; flipCols flips Q2/Q4).
-    const rowOffset = q.rowBlock * ny;
-    const colOffset = q.colBlock * xtrim;
-    for (let r = 0; r < ny; r++) {
-      const source = (ny - 1 - r) * nx;
-      const target = (rowOffset + r) * width + colOffset;
-      // Differences are computed in double and rounded to float32 on store, as numpy does.
-      if (q.flipCols) {
-        const last = source + xtrim - 1;
-        for (let c = 0; c < xtrim; c++) merged[target + c] = values[last - c]! - bias;
-      } else {
-        for (let c = 0; c < xtrim; c++) merged[target + c] = values[source + c]! - bias;
-      }
-    }
+    const placement = { width, nx, ny, xtrim, rowOffset: q.rowBlock * ny, colOffset: q.colBlock * xtrim, flipCols: q.flipCols };
+    stats.push(await placeAmplifier(raw, image, stored, merged, placement));
   }
   const bytes = Buffer.from(merged.buffer, merged.byteOffset, merged.byteLength);
   if (LITTLE_ENDIAN) bytes.swap32(); // to big-endian, in place
@@ -84,24 +68,66 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+interface Placement {
+  width: number;
+  nx: number;
+  ny: number;
+  xtrim: number;
+  rowOffset: number;
+  colOffset: number;
+  flipCols: boolean;
+}
+
 /**
- * Physical values and overscan statistics of one amplifier. Unsigned 16-bit data (BITPIX 16,
- * BZERO 32768, BSCALE 1: every MODS raw file) are decoded in one pass into `pixels`; anything
- * else goes through the general decoder.
+ * Reads one amplifier, measures its overscan and writes its bias-subtracted data columns into
+ * `merged`. Unsigned 16-bit data (BITPIX 16, BZERO 32768, BSCALE 1: every MODS raw file) go from
+ * the stored big-endian bytes straight to float32 in one pass; anything else through the general
+ * decoder.
  */
-async function amplifierPixels(
-  raw: RawFile, image: Hdu, nx: number, ny: number, xtrim: number, stored: Buffer, pixels: Uint16Array,
-): Promise<{ values: ArrayLike<number>; stats: RegionStats }> {
+async function placeAmplifier(raw: RawFile, image: Hdu, stored: Buffer, merged: Float32Array, p: Placement): Promise<RegionStats> {
+  const { width, nx, ny, xtrim, rowOffset, colOffset, flipCols } = p;
   const region = [BIAS_ROW_SKIP, ny - BIAS_ROW_SKIP, xtrim + BIAS_COLUMN_SKIP, nx] as const;
   const bzero = image.header.number('BZERO') ?? 0;
   const bscale = image.header.number('BSCALE') ?? 1;
+  let value: (index: number) => number;
+  let stats: RegionStats;
   if (image.bitpix === 16 && bzero === 32768 && bscale === 1) {
     await readDataInto(raw, image, stored);
-    for (let i = 0, b = 0; i < pixels.length; i++, b += 2) pixels[i] = ((stored[b]! << 8) | stored[b + 1]!) ^ 0x8000;
-    return { values: pixels, stats: uint16RegionStats(pixels, nx, ...region) };
+    stats = storedUint16Stats(stored, nx, ...region);
+    const bias = stats.median;
+    for (let r = 0; r < ny; r++) {
+      const source = (ny - 1 - r) * nx * 2; // rows flipped; byte offset of the source row
+      const target = (rowOffset + r) * width + colOffset;
+      // Physical value = stored big-endian int16 + 32768, i.e. the bytes with the sign bit
+      // flipped; the difference is computed in double and rounded to float32 on store, as numpy.
+      if (flipCols) {
+        for (let c = 0, b = source + (xtrim - 1) * 2; c < xtrim; c++, b -= 2) merged[target + c] = (((stored[b]! << 8) | stored[b + 1]!) ^ 0x8000) - bias;
+      } else {
+        for (let c = 0, b = source; c < xtrim; c++, b += 2) merged[target + c] = (((stored[b]! << 8) | stored[b + 1]!) ^ 0x8000) - bias;
+      }
+    }
+    return stats;
   }
   const values = decodeImage(image, await readDataBytes(raw.source, image));
-  return { values, stats: regionStats((i) => values[i]!, nx, ...region) };
+  value = (i: number) => values[i]!;
+  stats = regionStats(value, nx, ...region);
+  for (let r = 0; r < ny; r++) {
+    const source = (ny - 1 - r) * nx;
+    const target = (rowOffset + r) * width + colOffset;
+    for (let c = 0; c < xtrim; c++) merged[target + c] = values[flipCols ? source + xtrim - 1 - c : source + c]! - stats.median;
+  }
+  return stats;
+}
+
+/** Overscan statistics of stored big-endian unsigned-16 (BZERO 32768) pixels. */
+function storedUint16Stats(stored: Buffer, nx: number, rowStart: number, rowEnd: number, colStart: number, colEnd: number): RegionStats {
+  const cols = colEnd - colStart;
+  const pixels = new Uint16Array(Math.max(0, rowEnd - rowStart) * cols);
+  let k = 0;
+  for (let r = rowStart; r < rowEnd; r++) {
+    for (let c = colStart, b = (r * nx + colStart) * 2; c < colEnd; c++, b += 2) pixels[k++] = ((stored[b]! << 8) | stored[b + 1]!) ^ 0x8000;
+  }
+  return uint16RegionStats(pixels, cols, 0, rowEnd - rowStart, 0, cols);
 }
 
 async function readDataInto(raw: RawFile, image: Hdu, into: Buffer): Promise<void> {
