@@ -45,6 +45,10 @@ export interface DatamanConfig {
     readonly dropDir: string | undefined;
     /** The ledger's folder. @default `<procDir>/.dataman` */
     readonly stateDir: string;
+    /** Night logs, `<YYYYMMDD>_<instrument>.txt` (OSU modsLog format). @default `<procDir>/nightlogs` */
+    readonly nightLogDir: string;
+    /** Latest quick-look PNG per channel, `<chan>.png`, for the status page. @default `<stateDir>/quicklook` */
+    readonly quickLookDir: string;
   };
   /** Processing steps, in the reference's order. @default all on */
   readonly processing: Readonly<StepSwitches>;
@@ -129,7 +133,7 @@ export function parseConfig(text: string, file: string): DatamanConfig {
   };
 
   const server = r.section(top.server, 'server', ['ipAddr', 'ipPort', 'allowQuit', 'allowFrom']);
-  const paths = r.section(top.paths, 'paths', ['dataDir', 'procDir', 'repoDir', 'logDir', 'dropDir', 'stateDir']);
+  const paths = r.section(top.paths, 'paths', ['dataDir', 'procDir', 'repoDir', 'logDir', 'dropDir', 'stateDir', 'nightLogDir', 'quickLookDir']);
   const processing = r.section(top.processing, 'processing', STEP_NAMES);
   const watch = r.section(top.watch, 'watch', ['usePolling', 'intervalMs', 'settleMs', 'noConparsGraceMs', 'incompleteTimeoutMs', 'catchUpHours', 'namePattern']);
   const queue = r.section(top.queue, 'queue', ['concurrency']);
@@ -138,6 +142,7 @@ export function parseConfig(text: string, file: string): DatamanConfig {
   const http = r.section(top.http, 'http', ['enabled', 'host', 'port']);
 
   const procDir = path(paths.procDir, 'paths.procDir');
+  const stateDir = paths.stateDir === undefined || paths.stateDir === null ? resolve(procDir, '.dataman') : path(paths.stateDir, 'paths.stateDir');
   const dropDir = paths.dropDir === undefined || paths.dropDir === null ? undefined : path(paths.dropDir, 'paths.dropDir');
   const channels = r.stringList(top.channels, 'channels', [...MODS_CHANNELS]);
   channels.forEach((c, i) => {
@@ -176,7 +181,9 @@ export function parseConfig(text: string, file: string): DatamanConfig {
       repoDir: path(paths.repoDir, 'paths.repoDir'),
       logDir: path(paths.logDir, 'paths.logDir'),
       dropDir,
-      stateDir: paths.stateDir === undefined || paths.stateDir === null ? resolve(procDir, '.dataman') : path(paths.stateDir, 'paths.stateDir'),
+      stateDir,
+      nightLogDir: paths.nightLogDir === undefined || paths.nightLogDir === null ? resolve(procDir, 'nightlogs') : path(paths.nightLogDir, 'paths.nightLogDir'),
+      quickLookDir: paths.quickLookDir === undefined || paths.quickLookDir === null ? resolve(stateDir, 'quicklook') : path(paths.quickLookDir, 'paths.quickLookDir'),
     },
     processing: Object.fromEntries(STEP_NAMES.map((s) => [s, r.boolean(processing[s], `processing.${s}`, ALL_STEPS_ON[s])])) as StepSwitches,
     debug: r.boolean(top.debug, 'debug', false),

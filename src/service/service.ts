@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import type { DatamanConfig } from '../ops/config.js';
 import { type ServiceClock, systemClock } from '../ops/clock.js';
@@ -23,6 +23,11 @@ import { nameParts, runJob, sha256File, type JobContext } from './job.js';
 import { ensureDropFolders, fileDrop } from './drop-folder.js';
 import type { ServiceEvents } from './events.js';
 import type { WorkerOptions } from './worker-protocol.js';
+import { attachMetrics } from './metrics.js';
+import { attachQuickLookUpdater } from './quicklook-updater.js';
+import { startStatusServer } from './status-http.js';
+import { statusSourceFor } from './status-source.js';
+import { attachNightLog } from './nightlog-writer.js';
 
 export interface ServiceOptions {
   config: DatamanConfig;
@@ -66,6 +71,9 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   private udpAddress: { address: string; port: number } | undefined;
   private readonly hostId: string;
   private readonly channelLocks = new Map<string, Promise<unknown>>();
+  /** Which sources are running (the status page and /healthz report a dead one). */
+  private readonly alive = { watcher: false, udp: false, drop: null as boolean | null };
+  private statusAddress: { host: string; port: number } | undefined;
 
   private constructor(private readonly options: ServiceOptions) {
     super();
@@ -115,6 +123,13 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     this.pool = new WorkerPool(config.queue.concurrency);
     this.onRelease('workers', () => this.pool.close());
     this.queue = new PQueue({ concurrency: config.queue.concurrency });
+    // Attached before any intake so that no delivery is missed.
+    const quickLooks = attachQuickLookUpdater(this, { dir: config.paths.quickLookDir, logger: this.logger.child('quicklook') });
+    this.onRelease('quick looks', async () => { quickLooks.detach(); await quickLooks.idle(); });
+    const metrics = attachMetrics(this);
+    this.onRelease('metrics', () => metrics.detach());
+    const nightLog = attachNightLog(this, config.paths.nightLogDir, this.logger.child('nightlog'));
+    this.onRelease('night log', async () => { nightLog.detach(); await nightLog.idle(); });
 
     // Work left by the last run first, then anything new on disk within the catch-up window.
     for (const row of this.ledger.interrupted()) {
@@ -134,28 +149,51 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     watcher.on('file', (p) => this.intake(p, 'watcher'));
     watcher.on('error', (err) => this.logger.error(`watcher: ${err.message}`));
     await watcher.start();
-    this.onRelease('watcher', () => watcher.close());
+    this.alive.watcher = true;
+    this.onRelease('watcher', () => { this.alive.watcher = false; return watcher.close(); });
     if (config.paths.dropDir) {
       const drop = new RawWatcher({ folders: [config.paths.dropDir], usePolling: config.watch.usePolling, intervalMs: config.watch.intervalMs, namePattern: this.pattern });
       drop.on('file', (p) => this.intake(p, 'drop'));
       drop.on('error', (err) => this.logger.error(`drop folder: ${err.message}`));
       await drop.start();
-      this.onRelease('drop watcher', () => drop.close());
+      this.alive.drop = true;
+      this.onRelease('drop watcher', () => { this.alive.drop = false; return drop.close(); });
     }
 
     const trigger = new UdpTrigger(triggerOptionsFromConfig(config, this.logger));
     trigger.on('proc', (name) => this.onTrigger(name));
     trigger.on('quit', () => void this.stop('quit'));
-    trigger.on('error', (err) => this.logger.error(`UDP trigger: ${err.message}`));
+    trigger.on('error', (err) => {
+      this.logger.error(`UDP trigger: ${err.message}`);
+    });
     this.udpAddress = await trigger.start();
     this.trigger = trigger;
-    this.onRelease('UDP trigger', () => trigger.stop());
+    this.alive.udp = true;
+    this.onRelease('UDP trigger', () => { this.alive.udp = false; return trigger.stop(); });
     this.logger.info(`${this.hostId} dataMan server started on ${this.udpAddress.address}:${this.udpAddress.port}`);
+    if (config.http.enabled) {
+      const status = await startStatusServer(statusSourceFor(this, { quickLookDir: quickLooks.dir }), metrics.registry, {
+        host: config.http.host, port: config.http.port, logger: this.logger.child('http'),
+      });
+      this.statusAddress = status.address;
+      this.onRelease('status page', () => status.close());
+      this.logger.info(`Status page on http://${status.address.host}:${status.address.port}/`);
+    }
   }
 
   /** The bound UDP address (port 0 in tests picks a free one). */
   get udp(): { address: string; port: number } | undefined {
     return this.udpAddress;
+  }
+
+  /** Which sources are running: the watcher, the UDP trigger, the drop folder (null: none configured). */
+  sourcesAlive(): { watcher: boolean; udp: boolean; drop: boolean | null } {
+    return { ...this.alive };
+  }
+
+  /** The status page's bound address, when it is enabled. */
+  get http(): { host: string; port: number } | undefined {
+    return this.statusAddress;
   }
 
   get uptimeMs(): number {
@@ -283,7 +321,9 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
 
   private async fileDropIfAny(row: LedgerRow, outcome: 'done' | 'failed', reason?: string): Promise<void> {
     const dropDir = this.config.paths.dropDir;
-    if (row.origin !== 'drop' || !dropDir) return;
+    // Only files the operator put in the drop folder are moved; a reprocessing request made by
+    // `requeue --now` or `replay` names the raw file itself, which is never moved.
+    if (row.origin !== 'drop' || !dropDir || dirname(row.path) !== resolve(dropDir)) return;
     try {
       const where = await fileDrop(row.path, dropDir, outcome, reason);
       this.logger.info(`${basename(row.path)}: drop-folder file moved to ${where}`);

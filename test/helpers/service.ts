@@ -8,6 +8,7 @@ import { memoryLogger, type MemoryLogger } from '../../src/ops/logger.js';
 import { DatamanService, type ServiceOptions } from '../../src/service/service.js';
 import { bufferSource, verifyFile } from '../../src/fits/index.js';
 import { readFile } from 'node:fs/promises';
+import { stopBeforeRemoval } from './temp.js';
 
 export function serviceConfigText(root: string, extra = ''): string {
   return `
@@ -51,6 +52,7 @@ export async function startService(root: string, extra = '', options: Partial<Se
     await new Promise<void>((resolve, reject) => socket.send(typeof text === 'string' ? Buffer.from(text) : text, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
     socket.close();
   };
+  stopBeforeRemoval(root, () => service.stop('test done'));
   return { service, config, log, send, stop: () => service.stop('test done') };
 }
 

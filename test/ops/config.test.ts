@@ -24,6 +24,7 @@ test('the reference dataman_MODS1.ini loads unchanged (3-space indentation, Y fl
   assert.deepEqual(c.paths, {
     dataDir: '/data', procDir: '/home/data', repoDir: '/lbt/data/new', logDir: '/home/Logs/dataMan/',
     dropDir: undefined, stateDir: '/home/data/.dataman',
+    nightLogDir: '/home/data/nightlogs', quickLookDir: '/home/data/.dataman/quicklook',
   });
   assert.deepEqual(c.processing, { fixDETSEC: true, fixDateTime: true, fixTemps: true, fixMisc: true, makeOTM: true });
   assert.equal(c.debug, false);

@@ -78,6 +78,7 @@ function assertProductionCommon(c: DatamanConfig) {
   assert.deepEqual(c.paths, {
     dataDir: '/data', procDir: '/home/data', repoDir: '/lbt/data/new', logDir: '/home/Logs/dataMan/',
     dropDir: '/home/data/dropbox', stateDir: '/home/data/.dataman',
+    nightLogDir: '/home/data/nightlogs', quickLookDir: '/home/data/.dataman/quicklook',
   });
   assert.deepEqual(c.processing, { fixDETSEC: true, fixDateTime: true, fixTemps: true, fixMisc: true, makeOTM: true });
   assert.equal(c.debug, false);
@@ -114,6 +115,7 @@ test('dataman.local.yaml keeps everything under the repository var/ folder and o
   assert.deepEqual(c.paths, {
     dataDir: repoPath('var/raw'), procDir: repoPath('var/proc'), repoDir: repoPath('var/newdata'),
     logDir: repoPath('var/log'), dropDir: repoPath('var/drop'), stateDir: repoPath('var/state'),
+    nightLogDir: repoPath('var/nightlogs'), quickLookDir: repoPath('var/state/quicklook'),
   });
   assert.equal(c.server.ipAddr, '127.0.0.1');
   assert.equal(c.server.ipPort, 10301);

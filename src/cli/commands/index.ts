@@ -7,8 +7,11 @@ import { registerTime } from './time.js';
 import { registerSimulate } from './simulate.js';
 import { registerServe } from './serve.js';
 import { registerNightlog } from './nightlog.js';
+import { registerStatus } from './status.js';
+import { registerRequeue } from './requeue.js';
+import { registerReplay } from './replay.js';
 
 /** A command module adds its sub-command to the program. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const commands: RegisterCommand[] = [registerInspect, registerVerify, registerProcess, registerTime, registerSimulate, registerServe, registerNightlog];
+export const commands: RegisterCommand[] = [registerInspect, registerVerify, registerProcess, registerTime, registerSimulate, registerServe, registerNightlog, registerStatus, registerRequeue, registerReplay];

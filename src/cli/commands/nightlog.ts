@@ -28,8 +28,7 @@ interface NightlogOpts {
 
 /** The night-log folder of a configuration. */
 export function configuredNightLogDir(config: DatamanConfig): string {
-  // Until the configuration has its own option (proposed: paths.nightLogDir).
-  return join(config.paths.procDir, 'nightlogs');
+  return config.paths.nightLogDir;
 }
 
 export const registerNightlog: RegisterCommand = (program: Command, ctx: CliContext) => {

@@ -1,0 +1,119 @@
+/**
+ * The status page in a real browser: Debian's chromium, headless, driven by playwright-core
+ * (npm cannot download a browser here, so `executablePath` points at the system one).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { writeRaw } from '../../src/simulate/index.js';
+import { attachMetrics } from '../../src/service/metrics.js';
+import { attachQuickLookUpdater } from '../../src/service/quicklook-updater.js';
+import { startStatusServer, type StatusServerOptions } from '../../src/service/status-http.js';
+import { statusSourceFor } from '../../src/service/status-source.js';
+import { tempDir } from '../helpers/temp.js';
+import { deliveries, startService } from '../helpers/service.js';
+import { skipUnless } from '../helpers/tools.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+// Code run in the page is given as text: the tests are type-checked without the DOM library.
+/** True once the quick-look image has finished loading (or failed: then naturalWidth is 0). */
+const IMAGE_LOADED = "document.querySelector('#ql-mods1b')?.complete === true";
+/** The page's full width and the window's. */
+const PAGE_WIDTHS = '({ page: document.documentElement.scrollWidth, view: window.innerWidth })';
+interface ImageLike { naturalWidth: number; naturalHeight: number }
+
+/** Where the phone-width screenshot is left for a person to look at. */
+const PHONE_SCREENSHOT = '/tmp/dataman-status-phone.png';
+
+async function launch(t: { after(fn: () => Promise<void> | void): void }, viewport: { width: number; height: number }): Promise<BrowserContext> {
+  // A fresh profile per browser: nothing cached from an earlier run. Removed only after the
+  // browser has closed, since chromium writes to it on the way out.
+  const profile = await mkdtemp(join(tmpdir(), 'dataman-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport,
+  });
+  t.after(async () => {
+    await context.close();
+    await rm(profile, { recursive: true, force: true });
+  });
+  return context;
+}
+
+test('the status page in chromium: the delivered file in the table, the quick look rendered, readable at phone width', async (t) => {
+  if (skipUnless(t, existsSync(CHROMIUM), 'chromium not installed (apt-get install chromium)')) return;
+  const root = await tempDir(t);
+  const s = await startService(root);
+  const quickLooks = attachQuickLookUpdater(s.service, { dir: join(root, 'state', 'quicklook') });
+  const metrics = attachMetrics(s.service);
+  const source = statusSourceFor(s.service, { quickLookDir: quickLooks.dir });
+  // A long refresh keeps the page still while it is inspected; the refresh itself is tested below.
+  const serve = async (options: StatusServerOptions) => {
+    const server = await startStatusServer(source, metrics.registry, { host: '127.0.0.1', port: 0, ...options });
+    t.after(() => server.close());
+    return `http://127.0.0.1:${server.address.port}/`;
+  };
+  const url = await serve({ refreshSeconds: 600 });
+  t.after(async () => {
+    metrics.detach();
+    await quickLooks.detach();
+    await s.stop();
+  });
+
+  const first = deliveries(s.service, 1);
+  const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 1, object: 'NGC 1275 <slit 0.6">' });
+  await s.send(`proc /home/data/${raw.name}`);
+  await first;
+  await quickLooks.idle();
+
+  const desktop = await launch(t, { width: 1280, height: 900 });
+  const page = await desktop.newPage();
+  const response = await page.goto(url);
+  assert.equal(response?.status(), 200);
+  const row = page.locator(`#recent tr[data-name="${raw.name}"]`);
+  await row.waitFor();
+  const cells = await row.locator('td').allTextContents();
+  assert.equal(cells[0], raw.name);
+  assert.equal(cells[1], 'delivered');
+  assert.match(cells[2] ?? '', /^\d+\.\d$/, 'latency in seconds');
+  assert.equal(cells[3], 'OBJECT');
+  assert.equal(cells[4], 'NGC 1275 <slit 0.6">', 'OBJECT shown as text, not markup');
+  assert.equal(cells[7], 'mods1b');
+  const img = page.locator('#ql-mods1b');
+  await img.waitFor();
+  await page.waitForFunction(IMAGE_LOADED);
+  const size = await img.evaluate((el: ImageLike) => ({ w: el.naturalWidth, h: el.naturalHeight }));
+  assert.ok(size.w > 0 && size.h > 0, `quick look decoded by the browser: ${size.w}x${size.h}`);
+  assert.equal(await page.locator('#health').textContent(), 'Healthy');
+  const shot = join(await tempDir(t), 'status-desktop.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  assert.ok((await stat(shot)).size > 1000);
+
+  // Phone width: nothing wider than the screen except inside the scrolling table boxes.
+  const phone = await launch(t, { width: 390, height: 844 });
+  const small = await phone.newPage();
+  await small.goto(url);
+  await small.locator(`#recent tr[data-name="${raw.name}"]`).waitFor();
+  await small.waitForFunction(IMAGE_LOADED);
+  const widths = await small.evaluate<{ page: number; view: number }>(PAGE_WIDTHS);
+  assert.ok(widths.page <= widths.view, `no sideways scrolling of the page at 390 px (${widths.page} > ${widths.view})`);
+  await small.screenshot({ path: PHONE_SCREENSHOT, fullPage: true });
+  assert.ok((await stat(PHONE_SCREENSHOT)).size > 1000);
+
+  // The page reloads by itself: a file delivered after it was opened appears without a click.
+  const live = await desktop.newPage();
+  await live.goto(await serve({ refreshSeconds: 1 }));
+  await live.locator(`#recent tr[data-name="${raw.name}"]`).waitFor();
+  const next = deliveries(s.service, 1);
+  const later = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 2 });
+  await s.send(`proc /home/data/${later.name}`);
+  await next;
+  await live.locator(`#recent tr.state-delivered[data-name="${later.name}"]`).waitFor({ timeout: 30_000 });
+});
