@@ -89,28 +89,28 @@ async function placeAmplifier(raw: RawFile, image: Hdu, stored: Buffer, merged: 
   const region = [BIAS_ROW_SKIP, ny - BIAS_ROW_SKIP, xtrim + BIAS_COLUMN_SKIP, nx] as const;
   const bzero = image.header.number('BZERO') ?? 0;
   const bscale = image.header.number('BSCALE') ?? 1;
-  let value: (index: number) => number;
   let stats: RegionStats;
-  if (image.bitpix === 16 && bzero === 32768 && bscale === 1) {
+  if (image.bitpix === 16 && bzero === 32768 && bscale === 1 && stored.byteOffset % 2 === 0) {
     await readDataInto(raw, image, stored);
-    stats = storedUint16Stats(stored, nx, ...region);
-    const bias = stats.median;
+    // Native byte swap, then a signed 16-bit view: physical = stored + 32768. Values and bias
+    // are integers or halves, so adding (32768 − bias) gives exactly numpy's double result.
+    if (LITTLE_ENDIAN) stored.swap16();
+    const words = new Int16Array(stored.buffer, stored.byteOffset, nx * ny);
+    stats = storedInt16Stats(words, nx, ...region);
+    const offset = 32768 - stats.median;
     for (let r = 0; r < ny; r++) {
-      const source = (ny - 1 - r) * nx * 2; // rows flipped; byte offset of the source row
+      const source = (ny - 1 - r) * nx; // rows flipped
       const target = (rowOffset + r) * width + colOffset;
-      // Physical value = stored big-endian int16 + 32768, i.e. the bytes with the sign bit
-      // flipped; the difference is computed in double and rounded to float32 on store, as numpy.
       if (flipCols) {
-        for (let c = 0, b = source + (xtrim - 1) * 2; c < xtrim; c++, b -= 2) merged[target + c] = (((stored[b]! << 8) | stored[b + 1]!) ^ 0x8000) - bias;
+        for (let c = 0, k = source + xtrim - 1; c < xtrim; c++, k--) merged[target + c] = words[k]! + offset;
       } else {
-        for (let c = 0, b = source; c < xtrim; c++, b += 2) merged[target + c] = (((stored[b]! << 8) | stored[b + 1]!) ^ 0x8000) - bias;
+        for (let c = 0, k = source; c < xtrim; c++, k++) merged[target + c] = words[k]! + offset;
       }
     }
     return stats;
   }
   const values = decodeImage(image, await readDataBytes(raw.source, image));
-  value = (i: number) => values[i]!;
-  stats = regionStats(value, nx, ...region);
+  stats = regionStats((i) => values[i]!, nx, ...region);
   for (let r = 0; r < ny; r++) {
     const source = (ny - 1 - r) * nx;
     const target = (rowOffset + r) * width + colOffset;
@@ -119,13 +119,13 @@ async function placeAmplifier(raw: RawFile, image: Hdu, stored: Buffer, merged: 
   return stats;
 }
 
-/** Overscan statistics of stored big-endian unsigned-16 (BZERO 32768) pixels. */
-function storedUint16Stats(stored: Buffer, nx: number, rowStart: number, rowEnd: number, colStart: number, colEnd: number): RegionStats {
+/** Overscan statistics of signed 16-bit words holding unsigned values offset by 32768 (BZERO). */
+function storedInt16Stats(words: Int16Array, nx: number, rowStart: number, rowEnd: number, colStart: number, colEnd: number): RegionStats {
   const cols = colEnd - colStart;
   const pixels = new Uint16Array(Math.max(0, rowEnd - rowStart) * cols);
   let k = 0;
   for (let r = rowStart; r < rowEnd; r++) {
-    for (let c = colStart, b = (r * nx + colStart) * 2; c < colEnd; c++, b += 2) pixels[k++] = ((stored[b]! << 8) | stored[b + 1]!) ^ 0x8000;
+    for (let i = r * nx + colStart, end = r * nx + colEnd; i < end; i++) pixels[k++] = words[i]! + 32768;
   }
   return uint16RegionStats(pixels, cols, 0, rowEnd - rowStart, 0, cols);
 }
