@@ -35,20 +35,21 @@ export function decodeImage(hdu: Hdu, bytes: Uint8Array): Float64Array {
   const bscale = hdu.header.number('BSCALE') ?? 1;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float64Array(count);
-  const read = readerFor(hdu);
+  const read = storedValueReader(hdu.bitpix, hdu.index);
   for (let i = 0; i < count; i++) out[i] = bzero + bscale * read(view, i * size);
   return out;
 }
 
-function readerFor(hdu: Hdu): (view: DataView, offset: number) => number {
-  switch (hdu.bitpix) {
+/** Reads one stored (unscaled) big-endian value of the given BITPIX at a byte offset. */
+export function storedValueReader(bitpix: number, hduIndex?: number): (view: DataView, offset: number) => number {
+  switch (bitpix) {
     case 8: return (v, o) => v.getUint8(o);
     case 16: return (v, o) => v.getInt16(o);
     case 32: return (v, o) => v.getInt32(o);
     case 64: return (v, o) => Number(v.getBigInt64(o));
     case -32: return (v, o) => v.getFloat32(o);
     case -64: return (v, o) => v.getFloat64(o);
-    default: throw new BadHeaderError(`BITPIX = ${hdu.bitpix} is not an image type`, { hduIndex: hdu.index });
+    default: throw new BadHeaderError(`BITPIX = ${bitpix} is not one of 8, 16, 32, 64, -32, -64`, { hduIndex });
   }
 }
 

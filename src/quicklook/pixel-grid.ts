@@ -3,6 +3,7 @@
  * MERGED data unit straight from its big-endian bytes (98 MB for a full frame), so that no
  * second full-size array is ever made.
  */
+import { storedValueReader } from '../fits/image.js';
 
 export interface PixelGrid {
   /** NAXIS1: columns. */
@@ -39,7 +40,7 @@ export function fitsBytesGrid(
   const size = Math.abs(bitpix) / 8;
   checkSize(width, height, Math.floor(bytes.byteLength / size));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const read = storedReader(bitpix);
+  const read = storedValueReader(bitpix);
   const scaled = bzero !== 0 || bscale !== 1;
   const value = scaled ? (offset: number) => bzero + bscale * read(view, offset) : (offset: number) => read(view, offset);
   return {
@@ -51,18 +52,6 @@ export function fitsBytesGrid(
       for (let x = 0; x < width; x++, offset += size) out[x] = value(offset);
     },
   };
-}
-
-function storedReader(bitpix: number): (view: DataView, offset: number) => number {
-  switch (bitpix) {
-    case 8: return (v, o) => v.getUint8(o);
-    case 16: return (v, o) => v.getInt16(o);
-    case 32: return (v, o) => v.getInt32(o);
-    case 64: return (v, o) => Number(v.getBigInt64(o));
-    case -32: return (v, o) => v.getFloat32(o);
-    case -64: return (v, o) => v.getFloat64(o);
-    default: throw new RangeError(`BITPIX ${bitpix} is not one of 8, 16, 32, 64, -32, -64`);
-  }
 }
 
 function checkSize(width: number, height: number, available: number): void {
