@@ -89,3 +89,19 @@ export function encodeChecksum(value: number, complement = true): string {
 
 /** The all-ones sum a correctly stamped HDU adds up to (negative zero). */
 export const CHECKSUM_OK = 0xffffffff;
+
+/**
+ * The ones'-complement sum of 32-bit words given by their numeric values (as a `Uint32Array`
+ * holds them natively): the checksum of those words written big-endian, without writing them.
+ * Lets a producer of big-endian data (a float32 image before its byte swap) sum it in one cheap pass.
+ */
+export function wordValuesSum(words: Uint32Array, sum = 0): number {
+  let hi = sum >>> 16;
+  let lo = sum & 0xffff;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    hi += w >>> 16;
+    lo += w & 0xffff;
+  }
+  return fold(hi, lo);
+}

@@ -54,7 +54,8 @@ export class FileSource implements ByteSource {
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return filled === length ? buffer : buffer.subarray(0, filled);
+    // A caller's buffer may be longer than this read: return exactly the bytes read.
+    return filled === buffer.length ? buffer : buffer.subarray(0, filled);
   }
 
   /** The underlying handle, for streaming copies of data units. */

@@ -12,8 +12,11 @@ import { addSums, encodeChecksum, onesComplementSum } from './checksum.js';
 import { TruncatedFitsError } from './errors.js';
 
 export type DataUnit =
-  /** Bytes in memory, without padding (the writer pads with zeros). */
-  | { kind: 'bytes'; bytes: Uint8Array }
+  /**
+   * Bytes in memory, without padding (the writer pads with zeros). `datasum`, when the producer
+   * has it, is their ones'-complement sum and saves the writer a pass over them.
+   */
+  | { kind: 'bytes'; bytes: Uint8Array; datasum?: number }
   /** `length` bytes at `offset` of another file, copied verbatim (pass the padded length). */
   | { kind: 'copy'; source: ByteSource; offset: number; length: number };
 
@@ -108,8 +111,8 @@ async function writeData(
   if (data === undefined) return { bytes: 0, sum: 0 };
   if (data.kind === 'bytes') {
     const padded = padToBlock(data.bytes.length);
-    let sum = 0;
-    if (summing) {
+    let sum = data.datasum ?? 0;
+    if (summing && data.datasum === undefined) {
       const whole = data.bytes.length - (data.bytes.length % 4);
       sum = onesComplementSum(data.bytes.subarray(0, whole));
       if (whole < data.bytes.length) {
@@ -124,9 +127,11 @@ async function writeData(
   }
   if (data.length % BLOCK_LENGTH !== 0) throw new RangeError(`copied data units must be whole blocks, got ${data.length} bytes`);
   let sum = 0;
+  // One buffer for the whole copy: large data units would otherwise churn the garbage collector.
+  const buffer = Buffer.allocUnsafe(Math.min(chunkBytes, data.length));
   for (let done = 0; done < data.length; ) {
     const want = Math.min(chunkBytes, data.length - done);
-    const chunk = await data.source.read(data.offset + done, want);
+    const chunk = await data.source.read(data.offset + done, want, buffer);
     if (chunk.length < want) {
       throw new TruncatedFitsError(`source ended ${data.length - done - chunk.length} bytes early while copying a data unit`, {
         path: data.source.path, offset: data.offset + done + chunk.length,

@@ -14,7 +14,7 @@
  * Memory: one amplifier's raw bytes at a time plus the float32 result (98 MB for a full frame);
  * no full-size float64 intermediate.
  */
-import { decodeImage, Header, readDataBytes, TruncatedFitsError, type Card, type Hdu } from '../fits/index.js';
+import { decodeImage, Header, readDataBytes, TruncatedFitsError, wordValuesSum, type Card, type Hdu } from '../fits/index.js';
 import type { RawFile } from './raw-file.js';
 import { uint16RegionStats, regionStats, type RegionStats } from './overscan.js';
 import { MERGED_QUADRANTS } from '../mods/merged.js';
@@ -27,6 +27,8 @@ export interface MergedImage {
   height: number;
   /** Big-endian float32 pixels, ready to be a BITPIX −32 data unit. */
   bytes: Buffer;
+  /** Ones'-complement sum of `bytes` (the DATASUM of the data unit). */
+  datasum: number;
   /** Bias statistics per MODS quadrant Q1..Q4. */
   quadrantStats: [RegionStats, RegionStats, RegionStats, RegionStats];
 }
@@ -61,9 +63,11 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
     const placement = { width, nx, ny, xtrim, rowOffset: q.rowBlock * ny, colOffset: q.colBlock * xtrim, flipCols: q.flipCols };
     stats.push(await placeAmplifier(raw, image, stored, merged, placement));
   }
+  // The checksum of the big-endian data is the sum of the native words' values: taken before the swap.
+  const datasum = wordValuesSum(new Uint32Array(merged.buffer, merged.byteOffset, merged.length));
   const bytes = Buffer.from(merged.buffer, merged.byteOffset, merged.byteLength);
   if (LITTLE_ENDIAN) bytes.swap32(); // to big-endian, in place
-  return { width, height, bytes, quadrantStats: stats as MergedImage['quadrantStats'] };
+  return { width, height, bytes, datasum, quadrantStats: stats as MergedImage['quadrantStats'] };
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -64,7 +64,7 @@ async function makeMerged(raw: RawFile): Promise<{ outcome: StepOutcome; hdu?: H
     const image = await buildMergedImage(raw);
     markQuadrants(raw);
     // Built after the other steps so that MERGED carries the processed primary header.
-    return { outcome: applied('makeOTM'), hdu: { header: mergedHeader(raw.primary, image), data: { kind: 'bytes', bytes: image.bytes } } };
+    return { outcome: applied('makeOTM'), hdu: { header: mergedHeader(raw.primary, image), data: { kind: 'bytes', bytes: image.bytes, datasum: image.datasum } } };
   } catch (err) {
     if (err instanceof MergeError) return { outcome: skipped('makeOTM', err.message) };
     throw err;

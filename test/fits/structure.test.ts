@@ -122,3 +122,20 @@ test('a non-ASCII byte inside a header is a BadCardError with its offset', async
     return true;
   });
 });
+
+test('reading into a longer caller buffer returns exactly the bytes read, from a file or a buffer', async (t) => {
+  const { FileSource } = await import('../../src/fits/index.js');
+  const { writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tempDir } = await import('../helpers/temp.js');
+  const dir = await tempDir(t);
+  const bytes = Buffer.from('0123456789');
+  await writeFile(join(dir, 'f'), bytes);
+  const file = await FileSource.open(join(dir, 'f'));
+  t.after(() => file.close());
+  for (const source of [file, bufferSource(bytes)]) {
+    const into = Buffer.alloc(8, 0x78);
+    assert.equal((await source.read(2, 3, into)).toString(), '234');
+    assert.equal((await source.read(8, 5, into)).toString(), '89');
+  }
+});

@@ -72,3 +72,13 @@ test('checksum arithmetic and encoding match known answers (from astropy)', () =
   ];
   for (const [value, text] of known) assert.equal(encodeChecksum(value, false), text, String(value));
 });
+
+test('the sum of native word values equals the checksum of the same words written big-endian', async () => {
+  const { wordValuesSum } = await import('../../src/fits/index.js');
+  let seed = 99;
+  const words = new Uint32Array(10_001).map(() => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0));
+  const bigEndian = Buffer.alloc(words.length * 4);
+  words.forEach((w, i) => bigEndian.writeUInt32BE(w, i * 4));
+  assert.equal(wordValuesSum(words), onesComplementSum(bigEndian));
+  assert.equal(wordValuesSum(words.subarray(5000), wordValuesSum(words.subarray(0, 5000))), onesComplementSum(bigEndian));
+});
