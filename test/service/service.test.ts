@@ -46,6 +46,14 @@ test('20 files on two channels, triggered and watcher-only, some written slowly:
   assert.equal(counts.total, 20);
   assert.ok(s.service.ledgerHandle.recent(50).every((r) => r.attempts === 1 && r.checksum !== null));
   assert.equal((await readdir(join(root, 'proc', '20260115'))).filter((n) => n.startsWith('.')).length, 0, 'no temporaries left');
+  // The night log: a header line, then one line per delivered file, each ending in its FILENAME.
+  for (const chan of ['mods1b', 'mods1r']) {
+    const lines = (await readFile(join(root, 'proc', 'nightlogs', `20260115_${chan}.txt`), 'utf8')).split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 11, `${chan} night log:\n${lines.join('\n')}`);
+    assert.match(lines[0]!, /^ProjectID\s+Chan\s+ImgTyp/);
+    const names = lines.slice(1).map((l) => l.trim().split(/\s+/).at(-1));
+    assert.deepEqual([...names].sort(), done.filter((d) => d.name.startsWith(chan)).map((d) => d.name).sort());
+  }
 });
 
 test('a trigger before the file is complete waits; CONPARS appended late is in the delivered file', async (t) => {
