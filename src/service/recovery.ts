@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { readStructure, verifyFile, withFileSource } from '../fits/index.js';
+import { FitsError, readStructure, verifyFile, withFileSource } from '../fits/index.js';
 import type { DeliveryProgress } from './delivery-errors.js';
 import type { Ledger, LedgerRow } from './ledger.js';
 
@@ -47,8 +47,11 @@ async function newestOrphan(folder: string, name: string, sinceMs: number, claim
   let names: string[];
   try {
     names = await readdir(folder);
-  } catch {
-    return undefined; // no folder, no orphan
+  } catch (err) {
+    // No folder, no orphan. Any other error (EIO, EACCES) goes to the job, which retries it:
+    // guessing "no orphan" could deliver the file twice.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
   let best: { path: string; mtimeMs: number } | undefined;
   for (const candidate of names) {
@@ -71,8 +74,10 @@ async function isDeliveredCopyOf(path: string, name: string): Promise<boolean> {
       if (!s.complete || s.hdus[0]?.header.string('FILENAME')?.trim() !== name) return false;
       return (await verifyFile(source)).ok;
     });
-  } catch {
-    return false; // unreadable: not ours to adopt
+  } catch (err) {
+    // Not sound FITS, or gone meanwhile: not a delivered copy to adopt. Disk errors go to the job.
+    if (err instanceof FitsError || (err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
   }
 }
 
