@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import type { DatamanConfig } from '../ops/config.js';
+import { DatamanError } from '../errors.js';
 import { type ServiceClock, systemClock } from '../ops/clock.js';
 import { createLoggerFromConfig, type Logger, type RootLogger } from '../ops/logger.js';
 import { openLedger, type Ledger, type LedgerOrigin, type LedgerRow } from './ledger.js';
@@ -313,6 +314,19 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       } else if (outcome.kind === 'failed') {
         this.emit('job:failed', outcome.row, { code: outcome.code, message: outcome.message });
         await this.fileDropIfAny(outcome.row, 'failed', outcome.message);
+      }
+    } catch (err) {
+      // runJob records every failure it expects; this is anything else (a disk error while
+      // recovering, the ledger failing). The file is recorded as failed, the service goes on.
+      const e = err as NodeJS.ErrnoException;
+      const failure = { code: typeof e?.code === 'string' ? e.code : 'internal', message: e?.message ?? String(err) };
+      this.logger.error(`${basename(path)}: ${failure.message}`);
+      if (!(err instanceof DatamanError)) this.logger.error(`${basename(path)}: internal error, please report: ${e?.stack ?? failure.message}`);
+      try {
+        const row = this.ledger.markFailed(tracked.row.id, failure);
+        this.emit('job:failed', row, failure);
+      } catch (ledgerErr) {
+        this.logger.error(`${basename(path)}: cannot record the failure in the ledger: ${(ledgerErr as Error).message}`);
       }
     } finally {
       this.tracked.delete(path);
