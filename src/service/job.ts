@@ -18,6 +18,8 @@ import type { Ledger, LedgerRow } from './ledger.js';
 import { ProcessingError, type WorkerPool } from './worker-pool.js';
 import type { WorkerOptions } from './worker-protocol.js';
 import { findOrphans, removeStaleTemps } from './recovery.js';
+import { confirmSettled } from './readiness.js';
+import { rm } from 'node:fs/promises';
 
 export interface JobContext {
   config: DatamanConfig;
@@ -49,6 +51,8 @@ export async function withLock<T>(locks: Map<string, Promise<unknown>>, key: str
 
 export type JobOutcome =
   | { kind: 'delivered'; row: LedgerRow; result: DeliveryResult; warnings: string[] }
+  /** The raw file changed after it looked complete: nothing was delivered; wait for it again. */
+  | { kind: 'changed'; row: LedgerRow }
   | { kind: 'failed'; row: LedgerRow; code: string; message: string }
   | { kind: 'interrupted'; row: LedgerRow };
 
@@ -61,7 +65,16 @@ export function nameParts(name: string, pattern: RegExp): { channel: string | nu
   return { channel: channel ? channel.toLowerCase() : null, obsDate };
 }
 
-export async function runJob(ctx: JobContext, row: LedgerRow, onRetry: (row: LedgerRow, err: Error, delayMs: number) => void): Promise<JobOutcome> {
+/** A file taken at its first complete look: it must still be unchanged a settle interval later. */
+export interface Unsettled {
+  size: number;
+  mtimeMs: number;
+  lookedAtMs: number;
+}
+
+export async function runJob(
+  ctx: JobContext, row: LedgerRow, onRetry: (row: LedgerRow, err: Error, delayMs: number) => void, unsettled?: Unsettled,
+): Promise<JobOutcome> {
   const { config, ledger, logger } = ctx;
   const name = basename(row.path);
   const parts = nameParts(name, new RegExp(config.watch.namePattern));
@@ -105,6 +118,16 @@ export async function runJob(ctx: JobContext, row: LedgerRow, onRetry: (row: Led
           warnings: [...current.warnings, ...warnings],
           imageType: summary.imageType, object: summary.object, exptime: summary.exptime, obsDate, channel,
         });
+      }
+      if (unsettled !== undefined) {
+        // Processing overlapped the settle interval; nothing is delivered unless the raw file
+        // held still through it (behaviour.md §3).
+        if (!(await confirmSettled(row.path, unsettled, ctx.clock, config.watch.settleMs))) {
+          logger.info(`${name}: changed while it was processed; waiting for it again`);
+          await rm(processedTemp, { force: true });
+          return { kind: 'changed', row: ledger.markWaiting(row.id) };
+        }
+        unsettled = undefined;
       }
       const tempPath = processedTemp;
       const deliveryStarted = performance.now();

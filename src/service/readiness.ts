@@ -40,6 +40,12 @@ export async function lookAt(path: string): Promise<Look> {
       // this is a file caught between HDUs.
       return { ...base, state: 'incomplete', reason: `no ${missing.join(', ')} yet (${s.hdus.length} HDUs)` };
     }
+    // The file may have grown while its headers were read: then this look describes no single
+    // state of it, and is taken as "still being written".
+    const after = await stat(path);
+    if (after.size !== info.size || after.mtimeMs !== info.mtimeMs) {
+      return { size: after.size, mtimeMs: after.mtimeMs, state: 'incomplete', reason: 'changed while it was being read' };
+    }
     return { ...base, state: findHdu(s.hdus, 'CONPARS') ? 'complete' : 'no-conpars' };
   } catch (err) {
     if (err instanceof FitsError) return { ...base, state: 'broken', error: err };
@@ -62,10 +68,15 @@ export interface ReadinessOptions {
   signal?: AbortSignal;
   /** Replaces `lookAt` in tests. */
   look?: (path: string) => Promise<Look>;
+  /**
+   * Return at the first complete look, before the settle interval, with `settled: false`: the
+   * caller processes meanwhile and must call `confirmSettled` before delivering.
+   */
+  early?: boolean;
 }
 
 export type Readiness =
-  | { status: 'ready'; size: number; mtimeMs: number; conpars: boolean; warnings: string[] }
+  | { status: 'ready'; size: number; mtimeMs: number; conpars: boolean; warnings: string[]; settled: boolean; lookedAtMs: number }
   | { status: 'failed'; code: string; reason: string }
   | { status: 'gone' }
   | { status: 'aborted' };
@@ -86,14 +97,14 @@ export async function waitUntilReady(path: string, options: ReadinessOptions, fi
     if (current.state === 'gone') return { status: 'gone' };
     const still = previous !== undefined && previous.state !== 'gone' && previous.size === current.size && previous.mtimeMs === current.mtimeMs;
 
-    if (current.state === 'complete' && still) {
-      return { status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: true, warnings: [] };
+    if (current.state === 'complete' && (still || options.early === true)) {
+      return { status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: true, warnings: [], settled: still, lookedAtMs: now };
     }
     if (current.state === 'no-conpars') {
       wholeSinceMs = still ? (wholeSinceMs ?? now) : now;
       if (still && now - wholeSinceMs >= options.noConparsGraceMs) {
         return {
-          status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: false,
+          status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: false, settled: true, lookedAtMs: now,
           warnings: [`no CONPARS table after ${Math.round(options.noConparsGraceMs / 1000)} s; processed without it (temperatures -999.9)`],
         };
       }
@@ -112,4 +123,21 @@ export async function waitUntilReady(path: string, options: ReadinessOptions, fi
     // Complete files need only the settle interval; others are looked at each poll.
     await sleep(clock, current.state === 'complete' ? options.settleMs : Math.max(options.pollMs, options.settleMs));
   }
+}
+
+/**
+ * The second half of an early readiness: waits until `settleMs` after the complete look, then
+ * checks that size and mtime have not changed since. False means the file changed (or went):
+ * whatever was made from it must be thrown away and the file waited for again.
+ */
+export async function confirmSettled(
+  path: string, seen: { size: number; mtimeMs: number; lookedAtMs: number }, clock: ServiceClock, settleMs: number,
+): Promise<boolean> {
+  const left = seen.lookedAtMs + settleMs - clock.now();
+  if (left > 0) await sleep(clock, left);
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  return info !== undefined && info.size === seen.size && info.mtimeMs === seen.mtimeMs;
 }

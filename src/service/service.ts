@@ -50,6 +50,8 @@ const PRIORITY = { udp: 10, drop: 5, watcher: 0, catchup: 0, cli: 5 } as const s
 
 interface Tracked {
   row: LedgerRow;
+  /** Taken at its first complete look: the job confirms the settle interval before delivery. */
+  unsettled?: { size: number; mtimeMs: number; lookedAtMs: number } | undefined;
   /** Raised when a UDP trigger arrives for a file already being waited for. */
   priority: number;
 }
@@ -266,7 +268,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     const w = this.config.watch;
     const readiness = await waitUntilReady(path, {
       clock: this.clock, settleMs: w.settleMs, pollMs: w.intervalMs, noConparsGraceMs: w.noConparsGraceMs,
-      incompleteTimeoutMs: w.incompleteTimeoutMs, signal: this.abort.signal,
+      incompleteTimeoutMs: w.incompleteTimeoutMs, signal: this.abort.signal, early: true,
     }, tracked.row.firstSeenAt);
     if (readiness.status === 'aborted') return; // stays waiting in the ledger: resumed next start
     if (readiness.status === 'gone') {
@@ -284,6 +286,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       this.tracked.delete(path);
       return;
     }
+    tracked.unsettled = readiness.settled ? undefined : { size: readiness.size, mtimeMs: readiness.mtimeMs, lookedAtMs: readiness.lookedAtMs };
     for (const warning of readiness.warnings) this.logger.warn(`${name}: ${warning}`);
     this.ledger.setDetails(tracked.row.id, { size: readiness.size, mtimeMs: readiness.mtimeMs, completeAt: this.clock.now(), warnings: readiness.warnings });
     tracked.row = this.ledger.markQueued(tracked.row.id);
@@ -294,13 +297,25 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   private async runQueued(path: string, tracked: Tracked): Promise<void> {
     if (this.stopping) return; // left queued in the ledger for the next start
     this.emit('job:start', tracked.row);
+    let waitingAgain = false;
     const ctx: JobContext = {
       config: this.config, ledger: this.ledger, pool: this.pool, logger: this.logger, clock: this.clock, fs: this.options.fs,
       workerOptions: this.workerOptions(), signal: this.abort.signal, random: this.options.random ?? Math.random,
       channelLocks: this.channelLocks,
     };
     try {
-      const outcome = await runJob(ctx, tracked.row, (row, err, delayMs) => this.emit('job:retry', row, err, delayMs));
+      const outcome = await runJob(ctx, tracked.row, (row, err, delayMs) => this.emit('job:retry', row, err, delayMs), tracked.unsettled);
+      if (outcome.kind === 'changed') {
+        // Waited for again, still tracked (so a trigger meanwhile only raises its priority).
+        waitingAgain = true;
+        tracked.row = outcome.row;
+        tracked.unsettled = undefined;
+        void this.waitAndQueue(path, tracked).catch((err: Error) => {
+          this.tracked.delete(path);
+          this.logger.error(`${basename(path)}: internal error while handling the file, please report: ${err.stack ?? err.message}`);
+        });
+        return;
+      }
       if (outcome.kind === 'delivered') {
         this.emit('delivery:done', outcome.row, outcome.result);
         // The raw file's checksum is for the record, not for the observer: after delivery, and
@@ -329,7 +344,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
         this.logger.error(`${basename(path)}: cannot record the failure in the ledger: ${(ledgerErr as Error).message}`);
       }
     } finally {
-      this.tracked.delete(path);
+      if (!waitingAgain) this.tracked.delete(path);
     }
   }
 

@@ -28,12 +28,26 @@ async function drive(looks: Look[], options: Partial<Parameters<typeof waitUntil
   return { result: result!, elapsedMs: clock.now(), calls };
 }
 
+/** The result without `lookedAtMs`, which depends on the scripted clock's steps. */
+function pick(result: Readiness): Omit<Extract<Readiness, { status: 'ready' }>, 'lookedAtMs'> | Readiness {
+  if (result.status !== 'ready') return result;
+  const { lookedAtMs: _, ...rest } = result;
+  return rest;
+}
+
 const complete = (size = 100, mtimeMs = 1): Look => ({ state: 'complete', size, mtimeMs });
 const incomplete = (size: number): Look => ({ state: 'incomplete', size, mtimeMs: size, reason: `file is ${1000 - size} bytes short` });
 
 test('a complete file is ready once its size and mtime held still over the settle interval', async () => {
   const { result, calls } = await drive([complete(), complete()]);
-  assert.deepEqual(result, { status: 'ready', size: 100, mtimeMs: 1, conpars: true, warnings: [] });
+  assert.deepEqual(pick(result), { status: 'ready', size: 100, mtimeMs: 1, conpars: true, warnings: [], settled: true });
+  assert.equal(calls, 2);
+});
+
+test('with early readiness, the first complete look is returned unsettled, with when it was seen', async () => {
+  const { result, calls } = await drive([incomplete(10), complete(100, 7)], { early: true });
+  assert.deepEqual(pick(result), { status: 'ready', size: 100, mtimeMs: 7, conpars: true, warnings: [], settled: false });
+  assert.ok(result.status === 'ready' && result.lookedAtMs >= 1000);
   assert.equal(calls, 2);
 });
 
@@ -60,7 +74,7 @@ test('a whole file without CONPARS is taken after the grace period, with a warni
 test('CONPARS appended during the grace period makes the file complete without a warning', async () => {
   const noConpars: Look = { state: 'no-conpars', size: 80, mtimeMs: 3 };
   const { result } = await drive([noConpars, noConpars, noConpars, complete(120, 4), complete(120, 4)]);
-  assert.deepEqual(result, { status: 'ready', size: 120, mtimeMs: 4, conpars: true, warnings: [] });
+  assert.deepEqual(pick(result), { status: 'ready', size: 120, mtimeMs: 4, conpars: true, warnings: [], settled: true });
 });
 
 test('a file still incomplete after the timeout has failed, with the reason', async () => {

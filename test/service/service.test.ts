@@ -44,7 +44,8 @@ test('20 files on two channels, triggered and watcher-only, some written slowly:
   const counts = s.service.ledgerHandle.countsByState();
   assert.equal(counts.byState.delivered, 20);
   assert.equal(counts.total, 20);
-  assert.ok(s.service.ledgerHandle.recent(50).every((r) => r.attempts === 1 && r.checksum !== null));
+  const rows = s.service.ledgerHandle.recent(50);
+  assert.ok(rows.every((r) => r.attempts === 1 && r.checksum !== null), rows.map((r) => `${r.name} attempts ${r.attempts} checksum ${r.checksum !== null}`).join('\n'));
   assert.equal((await readdir(join(root, 'proc', '20260115'))).filter((n) => n.startsWith('.')).length, 0, 'no temporaries left');
   // The night log: a header line, then one line per delivered file, each ending in its FILENAME.
   for (const chan of ['mods1b', 'mods1r']) {
@@ -190,4 +191,24 @@ test('across a restart, queued work is resumed, files that came meanwhile are ca
   const rows = raws.map((r) => second.service.ledgerHandle.latestByPath(join(root, 'raw', 'mods1b', r.name))!);
   assert.ok(rows.every((r) => r.state === 'delivered'), rows.map((r) => `${r.name}:${r.state}`).join(' '));
   assert.equal(await readFile(join(root, 'newdata', 'MODS1B.new'), 'utf8'), `${rows.sort((a, b) => a.deliveredAt! - b.deliveredAt!).at(-1)!.deliveredName}\n`);
+});
+
+test('a file that changes while it is processed is not delivered until it holds still, then once with its final content', async (t) => {
+  const root = await tempDir(t);
+  // A long settle interval so that the rewrite surely lands inside it.
+  const s = await startService(root, '', {});
+  t.after(() => s.stop());
+  const first = generateRaw({ roi: '1k', seed: 1, object: 'first version' });
+  const second = generateRaw({ roi: '1k', seed: 2, object: 'second version' });
+  const path = join(root, 'raw', 'mods1b', first.name);
+  await writeFile(path, first.bytes);
+  await s.send(`proc /home/data/${first.name}`);
+  await nextEvent(s.service, 'job:start');
+  await writeFile(path, second.bytes); // same size, new content and mtime, while being processed
+  const [row] = await nextEvent(s.service, 'delivery:done');
+  assert.equal(row.name, first.name);
+  const delivered = await readFile(join(root, 'newdata', first.name));
+  assert.ok(delivered.includes(Buffer.from("'second version'")), 'the delivered file is made from the final content');
+  await s.service.idle();
+  assert.deepEqual((await readdir(join(root, 'newdata'))).filter((n) => n.endsWith('.fits')), [first.name]);
 });
