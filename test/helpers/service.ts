@@ -69,7 +69,7 @@ export function deliveries(service: DatamanService, count: number): Promise<Arra
 }
 
 /** The next event of that name; a `job:failed` meanwhile rejects (unless that is the event awaited). */
-export async function nextEvent<K extends 'delivery:done' | 'job:retry' | 'file:skipped' | 'job:failed' | 'service:stopped'>(service: DatamanService, event: K) {
+export async function nextEvent<K extends 'delivery:done' | 'job:start' | 'job:retry' | 'file:skipped' | 'job:failed' | 'service:stopped'>(service: DatamanService, event: K) {
   if (event === 'job:failed') return once(service as never, event);
   const controller = new AbortController();
   const failed = once(service as never, 'job:failed', { signal: controller.signal }).then(([row, error]) => {
