@@ -4,6 +4,7 @@
  */
 import { padToBlock, BLOCK_LENGTH } from './card.js';
 import { Header } from './header.js';
+import { checkCardImage } from './card-parser.js';
 import { BadHeaderError, FitsError, NotFitsError, TruncatedFitsError, type FitsLocation } from './errors.js';
 import type { ByteSource } from './source.js';
 
@@ -113,36 +114,73 @@ export async function readHdus(source: ByteSource): Promise<Hdu[]> {
 }
 
 async function readHeaderAt(source: ByteSource, offset: number, loc: FitsLocation, fileLength: number) {
-  let bytes: Buffer = Buffer.alloc(0);
+  // Each chunk is scanned once (for END and for bytes no header may hold); the cards are parsed
+  // once, when END has been found: reading stays linear however long a header is.
+  const chunks: Buffer[] = [];
+  let total = 0;
   for (;;) {
-    const chunk = await source.read(offset + bytes.length, HEADER_READ_BLOCKS * BLOCK_LENGTH);
-    const before = bytes.length;
-    bytes = before === 0 ? chunk : Buffer.concat([bytes, chunk]);
-    if (before === 0) checkFirstCard(bytes, loc);
-    // Parse only whole blocks: END must sit in a complete block for the header to be whole.
-    const atEnd = chunk.length < HEADER_READ_BLOCKS * BLOCK_LENGTH || offset + bytes.length >= fileLength;
-    // Zero bytes up to the end of the file are space the writer has reserved but not filled yet.
-    const filled = atEnd ? withoutTrailingZeros(bytes) : bytes;
-    const whole = filled.subarray(0, Math.floor(filled.length / BLOCK_LENGTH) * BLOCK_LENGTH);
-    const parsed = Header.parse(whole, loc, offset);
-    if (parsed) return parsed;
-    if (atEnd) {
-      // Out of bytes: a header still being written. Check what there is so that garbage is
-      // reported as garbage, not as "incomplete".
-      Header.parse(filled.subarray(0, Math.floor(filled.length / 80) * 80), loc, offset);
-      return undefined;
+    const chunk = await source.read(offset + total, HEADER_READ_BLOCKS * BLOCK_LENGTH);
+    if (total === 0) checkFirstCard(chunk, loc);
+    const firstCard = total / CARD_BYTES;
+    chunks.push(chunk);
+    total += chunk.length;
+    const atEnd = chunk.length < HEADER_READ_BLOCKS * BLOCK_LENGTH || offset + total >= fileLength;
+    const scan = scanChunk(chunk, firstCard, offset, loc, atEnd);
+    if (scan === 'still-being-written') return undefined;
+    if (scan !== undefined) {
+      const headerEnd = padToBlock((scan + 1) * CARD_BYTES);
+      // END must sit in a complete block for the header to be whole.
+      if (total >= headerEnd) return Header.parse(Buffer.concat(chunks, total).subarray(0, headerEnd), loc, offset);
     }
-    if (bytes.length > MAX_HEADER_BYTES) {
+    if (atEnd) return undefined; // out of bytes: a header still being written
+    if (total > MAX_HEADER_BYTES) {
       throw new BadHeaderError(`no END card in the first ${MAX_HEADER_BYTES} bytes of the header`, loc);
     }
   }
 }
 
-function withoutTrailingZeros(bytes: Buffer): Buffer {
-  let end = bytes.length;
-  while (end > 0 && bytes[end - 1] === 0) end--;
-  return bytes.subarray(0, end);
+const CARD_BYTES = 80;
+const END_IMAGE = Buffer.from('END'.padEnd(CARD_BYTES), 'latin1');
+
+/**
+ * Looks through the whole cards of one chunk: returns the header-relative index of an END card,
+ * 'still-being-written' when the file ends in zero bytes (space the writer has reserved but not
+ * filled, seen on NFS), undefined when neither; throws BadCardError for a byte outside printable
+ * ASCII before END.
+ */
+function scanChunk(chunk: Buffer, firstCard: number, offset: number, loc: FitsLocation, atEnd: boolean): number | 'still-being-written' | undefined {
+  const cards = Math.floor(chunk.length / CARD_BYTES);
+  for (let c = 0; c < cards; c++) {
+    const at = c * CARD_BYTES;
+    if (chunk[at] === 0x45 && chunk.compare(END_IMAGE, 0, 3, at, at + 3) === 0 && isBlank(chunk, at + 3, at + CARD_BYTES)) {
+      return firstCard + c;
+    }
+    for (let b = at; b < at + CARD_BYTES; b++) {
+      const byte = chunk[b]!;
+      if (byte >= 0x20 && byte <= 0x7e) continue;
+      if (atEnd && chunk.subarray(b).every((z) => z === 0)) return 'still-being-written';
+      // Let the card checker name the byte, the column and the offset.
+      checkCardImage(chunk.toString('latin1', at, at + CARD_BYTES), { ...loc, offset: offset + (firstCard + c) * CARD_BYTES });
+    }
+  }
+  if (atEnd && cards * CARD_BYTES < chunk.length) {
+    // A partial last card: garbage if it holds a byte no header may hold, other than the zeros
+    // of reserved space at the very end.
+    let end = chunk.length;
+    while (end > cards * CARD_BYTES && chunk[end - 1] === 0) end--;
+    const text = chunk.subarray(cards * CARD_BYTES, end);
+    if (!text.every((z) => z >= 0x20 && z <= 0x7e)) {
+      checkCardImage(text.toString('latin1').padEnd(CARD_BYTES), { ...loc, offset: offset + (firstCard + cards) * CARD_BYTES });
+    }
+  }
+  return undefined;
 }
+
+function isBlank(bytes: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0x20) return false;
+  return true;
+}
+
 
 function checkFirstCard(bytes: Buffer, loc: FitsLocation): void {
   const first = bytes.toString('latin1', 0, Math.min(80, bytes.length));
