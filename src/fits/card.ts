@@ -56,10 +56,6 @@ export function padToBlock(bytes: number): number {
   return Math.ceil(bytes / BLOCK_LENGTH) * BLOCK_LENGTH;
 }
 
-export function isCommentary(card: Card): boolean {
-  return card.kind === 'commentary';
-}
-
 /** The value as a JavaScript number, or `undefined` when it is not numeric. */
 export function numericValue(card: Card | undefined): number | undefined {
   if (card === undefined) return undefined;

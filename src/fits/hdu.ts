@@ -5,7 +5,7 @@
 import { padToBlock, BLOCK_LENGTH } from './card.js';
 import { Header } from './header.js';
 import { checkCardImage } from './card-parser.js';
-import { BadHeaderError, FitsError, NotFitsError, TruncatedFitsError, type FitsLocation } from './errors.js';
+import { BadHeaderError, NotFitsError, TruncatedFitsError, type FitsLocation } from './errors.js';
 import type { ByteSource } from './source.js';
 
 export type HduType = 'PRIMARY' | 'IMAGE' | 'BINTABLE' | 'TABLE' | string;
@@ -264,4 +264,3 @@ export function findHdu(hdus: readonly Hdu[], extname: string): Hdu | undefined 
   return hdus.find((h) => h.extname?.toUpperCase() === wanted);
 }
 
-export { FitsError };

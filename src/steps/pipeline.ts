@@ -4,7 +4,7 @@
  * cards keep their bytes), data units are copied byte for byte, MERGED is appended (or replaces
  * the MERGED of an earlier run). One entry point serves `dataman process` and the service.
  */
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { FileSource, writeFits, type HduOutput, type WriteResult } from '../fits/index.js';
 import { isoUtcSeconds } from '../ops/local-time.js';
 import { openRawFile, type RawFile } from './raw-file.js';
@@ -119,7 +119,6 @@ export async function processFile(rawPath: string, outputPath: string, options: 
 }
 
 async function removeQuietly(path: string): Promise<void> {
-  const { rm } = await import('node:fs/promises');
   // The original error is what matters; a failed clean-up must not replace it.
   await rm(path, { force: true }).catch(() => undefined);
 }
