@@ -15,20 +15,25 @@ export function onesComplementSum(bytes: Uint8Array, sum = 0): number {
   let lo = sum & 0xffff;
   const n = bytes.length;
   if (bytes.byteOffset % 4 === 0 && LITTLE_ENDIAN) {
-    // Fast path: one 32-bit load per word, its four bytes summed separately (exact in doubles
-    // for up to 2^44 bytes), then combined as the big-endian halves they are.
+    // Fast path, two bytes per lane: each 32-bit load is split into bytes 0 and 2 and bytes 1
+    // and 3, summed as 16-bit lanes of int32 accumulators for blocks short enough that no lane
+    // can overflow (256 × 255 < 2^16), then unpacked into exact per-byte totals.
     const words = new Uint32Array(bytes.buffer, bytes.byteOffset, n / 4);
     let b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-    for (let i = 0; i < words.length; i++) {
-      const w = words[i]!;
-      b0 += w & 0xff;
-      b1 += (w >>> 8) & 0xff;
-      b2 += (w >>> 16) & 0xff;
-      b3 += w >>> 24;
+    for (let start = 0; start < words.length; start += 256) {
+      const end = Math.min(words.length, start + 256);
+      let even = 0, odd = 0;
+      for (let i = start; i < end; i++) {
+        const w = words[i]!;
+        even = (even + (w & 0x00ff00ff)) | 0;
+        odd = (odd + ((w >>> 8) & 0x00ff00ff)) | 0;
+      }
+      b0 += even & 0xffff;
+      b2 += even >>> 16;
+      b1 += odd & 0xffff;
+      b3 += odd >>> 16;
     }
-    hi += b0 * 256 + b1;
-    lo += b2 * 256 + b3;
-    return fold(hi, lo);
+    return addSums(fold(hi, lo), byteTotalsSum(b0, b1, b2, b3));
   }
   for (let i = 0; i < n; i += 4) {
     hi += (bytes[i]! << 8) | bytes[i + 1]!;
@@ -48,6 +53,14 @@ function fold(hi: number, lo: number): number {
     lo = (lo % 0x10000) + hiCarry;
   }
   return ((hi << 16) | lo) >>> 0;
+}
+
+/**
+ * The ones'-complement sum of big-endian words from the totals of their first, second, third
+ * and fourth bytes (each exact, below 2^44): for producers that sum bytes as they write them.
+ */
+export function byteTotalsSum(b0: number, b1: number, b2: number, b3: number): number {
+  return fold(b0 * 256 + b1, b2 * 256 + b3);
 }
 
 /** Ones'-complement addition of two 32-bit sums. */
@@ -98,10 +111,17 @@ export const CHECKSUM_OK = 0xffffffff;
 export function wordValuesSum(words: Uint32Array, sum = 0): number {
   let hi = sum >>> 16;
   let lo = sum & 0xffff;
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    hi += w >>> 16;
-    lo += w & 0xffff;
+  // int32 accumulators over blocks short enough not to overflow (2^15 × 0xffff < 2^31).
+  for (let start = 0; start < words.length; start += 32768) {
+    const end = Math.min(words.length, start + 32768);
+    let h = 0, l = 0;
+    for (let i = start; i < end; i++) {
+      const w = words[i]!;
+      h = (h + (w >>> 16)) | 0;
+      l = (l + (w & 0xffff)) | 0;
+    }
+    hi += h;
+    lo += l;
   }
   return fold(hi, lo);
 }

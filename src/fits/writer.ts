@@ -1,7 +1,7 @@
 /**
  * Writes a FITS file from headers and data units: headers padded with spaces, data with zeros,
  * to whole 2880-byte blocks. A data unit can be copied byte for byte from another file (padding
- * included) or come from memory. With checksums on, every HDU gets DATASUM and CHECKSUM: the
+ * included), come from memory, or be produced chunk by chunk while it is written. With checksums on, every HDU gets DATASUM and CHECKSUM: the
  * header is written with placeholders, the data streamed while summed, then the header (same
  * length) rewritten in place.
  */
@@ -18,7 +18,19 @@ export type DataUnit =
    */
   | { kind: 'bytes'; bytes: Uint8Array; datasum?: number }
   /** `length` bytes at `offset` of another file, copied verbatim (pass the padded length). */
-  | { kind: 'copy'; source: ByteSource; offset: number; length: number };
+  | { kind: 'copy'; source: ByteSource; offset: number; length: number }
+  /**
+   * `length` bytes (without padding) made while they are written: a large computed image need
+   * not exist whole in memory. The writer asks for the next chunk only after writing the last.
+   */
+  | { kind: 'stream'; length: number; chunks: () => Iterable<DataChunk> };
+
+/** Part of a streamed data unit: a multiple of 4 bytes long, except the last. */
+export interface DataChunk {
+  bytes: Uint8Array;
+  /** Ones'-complement sum of `bytes`, when the producer has it (saves the writer a pass). */
+  sum?: number;
+}
 
 export interface HduOutput {
   header: Header;
@@ -112,19 +124,12 @@ async function writeData(
   if (data.kind === 'bytes') {
     const padded = padToBlock(data.bytes.length);
     let sum = data.datasum ?? 0;
-    if (summing && data.datasum === undefined) {
-      const whole = data.bytes.length - (data.bytes.length % 4);
-      sum = onesComplementSum(data.bytes.subarray(0, whole));
-      if (whole < data.bytes.length) {
-        const tail = new Uint8Array(4);
-        tail.set(data.bytes.subarray(whole));
-        sum = addSums(sum, onesComplementSum(tail));
-      }
-    }
+    if (summing && data.datasum === undefined) sum = sumWithTail(data.bytes);
     await writeAll(handle, data.bytes, position);
     if (padded > data.bytes.length) await writeAll(handle, Buffer.alloc(padded - data.bytes.length), position + data.bytes.length);
     return { bytes: padded, sum };
   }
+  if (data.kind === 'stream') return writeStream(handle, data, position, summing);
   if (data.length % BLOCK_LENGTH !== 0) throw new RangeError(`copied data units must be whole blocks, got ${data.length} bytes`);
   let sum = 0;
   // One buffer for the whole copy: large data units would otherwise churn the garbage collector.
@@ -142,6 +147,39 @@ async function writeData(
     done += want;
   }
   return { bytes: data.length, sum };
+}
+
+async function writeStream(
+  handle: WriteSink, data: Extract<DataUnit, { kind: 'stream' }>, position: number, summing: boolean,
+): Promise<{ bytes: number; sum: number }> {
+  let done = 0;
+  let sum = 0;
+  for (const chunk of data.chunks()) {
+    const n = chunk.bytes.length;
+    if (done + n > data.length) throw new Error(`internal: a streamed data unit gave more than the ${data.length} bytes it announced`);
+    if (summing) {
+      if (n % 4 !== 0 && done + n !== data.length) throw new Error('internal: only the last chunk of a streamed data unit may end inside a 32-bit word');
+      sum = addSums(sum, chunk.sum ?? sumWithTail(chunk.bytes));
+    }
+    await writeAll(handle, chunk.bytes, position + done);
+    done += n;
+  }
+  if (done !== data.length) throw new Error(`internal: a streamed data unit gave ${done} of the ${data.length} bytes it announced`);
+  const padded = padToBlock(data.length);
+  if (padded > data.length) await writeAll(handle, Buffer.alloc(padded - data.length), position + data.length);
+  return { bytes: padded, sum };
+}
+
+/** Ones'-complement sum of bytes whose length need not be a multiple of 4 (zero-padded). */
+function sumWithTail(bytes: Uint8Array): number {
+  const whole = bytes.length - (bytes.length % 4);
+  let sum = onesComplementSum(bytes.subarray(0, whole));
+  if (whole < bytes.length) {
+    const tail = new Uint8Array(4);
+    tail.set(bytes.subarray(whole));
+    sum = addSums(sum, onesComplementSum(tail));
+  }
+  return sum;
 }
 
 async function writeAll(handle: WriteSink, bytes: Uint8Array, position: number): Promise<void> {

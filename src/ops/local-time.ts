@@ -15,7 +15,13 @@ export interface LocalParts {
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 export function localParts(epochMs: number, timeZone?: string): LocalParts {
-  const key = timeZone ?? '';
+  if (timeZone === undefined) {
+    // The host's zone: Date's own getters, which spare a one-off ICU formatter set-up (about
+    // 15 ms, a noticeable part of processing one file from the command line).
+    const d = new Date(epochMs);
+    return { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: d.getHours(), minute: d.getMinutes(), second: d.getSeconds() };
+  }
+  const key = timeZone;
   let fmt = formatters.get(key);
   if (fmt === undefined) {
     fmt = new Intl.DateTimeFormat('en-US', {

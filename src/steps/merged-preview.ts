@@ -11,10 +11,11 @@
  *     Q4 rows ny+1..2ny, cols xtrim+1..2xtrim ← IM2, rows and columns flipped
  *   pixel = float32(physical − bias_n), computed in double as numpy does.
  *
- * Memory: one amplifier's raw bytes at a time plus the float32 result (98 MB for a full frame);
- * no full-size float64 intermediate.
+ * Memory: the four amplifiers' stored bytes (the output copies them too) and one chunk of
+ * float32 rows; the 98 MB MERGED of a full frame is never whole in memory, and there is no
+ * full-size float64 intermediate.
  */
-import { decodeImage, Header, readDataBytes, TruncatedFitsError, wordValuesSum, type Card, type Hdu } from '../fits/index.js';
+import { addSums, byteTotalsSum, Header, onesComplementSum, storedValueReader, TruncatedFitsError, type Card, type DataChunk, type Hdu } from '../fits/index.js';
 import type { RawFile } from './raw-file.js';
 import { uint16RegionStats, regionStats, type RegionStats } from './overscan.js';
 import { MERGED_QUADRANTS } from '../mods/merged.js';
@@ -25,17 +26,31 @@ export const BIAS_ROW_SKIP = 2;
 export interface MergedImage {
   width: number;
   height: number;
-  /** Big-endian float32 pixels, ready to be a BITPIX −32 data unit. */
-  bytes: Buffer;
-  /** Ones'-complement sum of `bytes` (the DATASUM of the data unit). */
-  datasum: number;
+  /** Length of the data unit without padding: width × height × 4. */
+  byteLength: number;
+  /**
+   * The big-endian float32 pixels, first FITS row first, a few rows at a time with their
+   * ones'-complement sum. The chunks share one buffer: each is valid until the next is asked for.
+   */
+  chunks(): Iterable<DataChunk>;
   /** Bias statistics per MODS quadrant Q1..Q4. */
   quadrantStats: [RegionStats, RegionStats, RegionStats, RegionStats];
+  /**
+   * The stored data units of IM1..IM4 as read for the merge (padded to whole blocks), so that the
+   * output copies exactly the bytes the merge saw without reading them again.
+   */
+  storedData: Map<Hdu, Buffer>;
 }
 
 export class MergeError extends Error {}
 
-/** Computes the merged image from IM1..IM4; geometry (nx, ny, OVRSCAN1) from IM1, as the reference. */
+/** Rows per chunk: about 1 MB, few enough write calls and little memory. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Reads IM1..IM4 and measures their overscan; the merged pixels are computed later, chunk by
+ * chunk, as they are written. Geometry (nx, ny, OVRSCAN1) from IM1, as the reference.
+ */
 export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
   const im1 = raw.images[0];
   const [nx, ny] = im1.axes as [number, number];
@@ -51,96 +66,180 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
       throw new MergeError(`${image.extname} is ${image.axes.join('x')}, IM1 is ${nx}x${ny}: the amplifiers must have the same size`);
     }
   }
+  const region: Region = [BIAS_ROW_SKIP, ny - BIAS_ROW_SKIP, xtrim + BIAS_COLUMN_SKIP, nx];
+  const storedData = new Map<Hdu, Buffer>();
+  const amplifiers: Amplifier[] = [];
+  for (const image of raw.images) {
+    const stored = await readPaddedData(raw, image);
+    storedData.set(image, stored);
+    amplifiers.push(openAmplifier(image, stored, nx, region));
+  }
   const width = 2 * xtrim;
   const height = 2 * ny;
-  const merged = new Float32Array(width * height);
-  const stats: RegionStats[] = [];
-  // One buffer for the stored bytes, reused for each amplifier.
-  const stored = Buffer.allocUnsafe(nx * ny * 2);
-  for (const q of MERGED_QUADRANTS) {
-    const image = raw.images[q.source - 1]!;
-    // Every quadrant is flipped up/down (rowBlock/colBlock place it; flipCols flips Q2/Q4).
-    const placement = { width, nx, ny, xtrim, rowOffset: q.rowBlock * ny, colOffset: q.colBlock * xtrim, flipCols: q.flipCols };
-    stats.push(await placeAmplifier(raw, image, stored, merged, placement));
+  const placements = MERGED_QUADRANTS.map((q) => ({
+    amplifier: amplifiers[q.source - 1]!, rowBlock: q.rowBlock, colOffset: q.colBlock * xtrim, flipCols: q.flipCols,
+  }));
+  return {
+    width,
+    height,
+    byteLength: width * height * 4,
+    chunks: () => mergedChunks({ width, height, ny, xtrim, placements }),
+    quadrantStats: MERGED_QUADRANTS.map((q) => amplifiers[q.source - 1]!.stats) as MergedImage['quadrantStats'],
+    storedData,
+  };
+}
+
+/** Overscan rows [start, end) and columns [start, end), 0-based. */
+type Region = readonly [number, number, number, number];
+
+/** One amplifier ready to give its rows as physical values minus its bias. */
+interface Amplifier {
+  stats: RegionStats;
+  /**
+   * Writes source row `row` (0-based from the bottom), bias-subtracted and trimmed to its first
+   * `out.length` columns, into `out` as big-endian float32 words, columns reversed when `flip`.
+   * `out` is a native view of the output bytes. Returns the ones'-complement sum of those bytes.
+   */
+  placeRow(row: number, out: Uint32Array, flip: boolean): number;
+}
+
+interface Layout {
+  width: number;
+  height: number;
+  ny: number;
+  xtrim: number;
+  placements: Array<{ amplifier: Amplifier; rowBlock: number; colOffset: number; flipCols: boolean }>;
+}
+
+/** The MERGED rows (row 1 at the bottom): every quadrant flipped up/down, Q2/Q4 also left/right. */
+function* mergedChunks(layout: Layout): Generator<DataChunk> {
+  const { width, height, ny, xtrim, placements } = layout;
+  const rowsPerChunk = Math.max(1, Math.min(height, Math.floor(CHUNK_BYTES / (4 * width))));
+  const buffer = Buffer.allocUnsafeSlow(rowsPerChunk * width * 4);
+  const words = new Uint32Array(buffer.buffer, buffer.byteOffset, rowsPerChunk * width);
+  for (let first = 0; first < height; first += rowsPerChunk) {
+    const rows = Math.min(rowsPerChunk, height - first);
+    let sum = 0;
+    for (let i = 0; i < rows; i++) {
+      const row = first + i;
+      const block = row < ny ? 0 : 1;
+      for (const p of placements) {
+        if (p.rowBlock !== block) continue;
+        const start = i * width + p.colOffset;
+        sum = addSums(sum, p.amplifier.placeRow(ny - 1 - (row - block * ny), words.subarray(start, start + xtrim), p.flipCols));
+      }
+    }
+    yield { bytes: buffer.subarray(0, rows * width * 4), sum };
   }
-  // The checksum of the big-endian data is the sum of the native words' values: taken before the swap.
-  const datasum = wordValuesSum(new Uint32Array(merged.buffer, merged.byteOffset, merged.length));
-  const bytes = Buffer.from(merged.buffer, merged.byteOffset, merged.byteLength);
-  if (LITTLE_ENDIAN) bytes.swap32(); // to big-endian, in place
-  return { width, height, bytes, datasum, quadrantStats: stats as MergedImage['quadrantStats'] };
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-interface Placement {
-  width: number;
-  nx: number;
-  ny: number;
-  xtrim: number;
-  rowOffset: number;
-  colOffset: number;
-  flipCols: boolean;
-}
-
 /**
- * Reads one amplifier, measures its overscan and writes its bias-subtracted data columns into
- * `merged`. Unsigned 16-bit data (BITPIX 16, BZERO 32768, BSCALE 1: every MODS raw file) go from
- * the stored big-endian bytes straight to float32 in one pass; anything else through the general
- * decoder.
+ * Unsigned 16-bit data (BITPIX 16, BZERO 32768, BSCALE 1: every MODS raw file) have only 65536
+ * possible stored words, so each amplifier gets a table from the stored word, as a native load of
+ * the big-endian bytes gives it, to the big-endian bits of float32(physical − bias): one lookup
+ * per pixel, no byte swapping. Physical and bias are integers or halves, so the double
+ * subtraction before the float32 rounding is exactly numpy's.
  */
-async function placeAmplifier(raw: RawFile, image: Hdu, stored: Buffer, merged: Float32Array, p: Placement): Promise<RegionStats> {
-  const { width, nx, ny, xtrim, rowOffset, colOffset, flipCols } = p;
-  const region = [BIAS_ROW_SKIP, ny - BIAS_ROW_SKIP, xtrim + BIAS_COLUMN_SKIP, nx] as const;
+function openAmplifier(image: Hdu, stored: Buffer, nx: number, region: Region): Amplifier {
   const bzero = image.header.number('BZERO') ?? 0;
   const bscale = image.header.number('BSCALE') ?? 1;
-  let stats: RegionStats;
-  if (image.bitpix === 16 && bzero === 32768 && bscale === 1 && stored.byteOffset % 2 === 0) {
-    await readDataInto(raw, image, stored);
-    // Native byte swap, then a signed 16-bit view: physical = stored + 32768. Values and bias
-    // are integers or halves, so adding (32768 − bias) gives exactly numpy's double result.
-    if (LITTLE_ENDIAN) stored.swap16();
-    const words = new Int16Array(stored.buffer, stored.byteOffset, nx * ny);
-    stats = storedInt16Stats(words, nx, ...region);
-    const offset = 32768 - stats.median;
-    for (let r = 0; r < ny; r++) {
-      const source = (ny - 1 - r) * nx; // rows flipped
-      const target = (rowOffset + r) * width + colOffset;
-      if (flipCols) {
-        for (let c = 0, k = source + xtrim - 1; c < xtrim; c++, k--) merged[target + c] = words[k]! + offset;
-      } else {
-        for (let c = 0, k = source; c < xtrim; c++, k++) merged[target + c] = words[k]! + offset;
-      }
-    }
-    return stats;
-  }
-  const values = decodeImage(image, await readDataBytes(raw.source, image));
-  stats = regionStats((i) => values[i]!, nx, ...region);
-  for (let r = 0; r < ny; r++) {
-    const source = (ny - 1 - r) * nx;
-    const target = (rowOffset + r) * width + colOffset;
-    for (let c = 0; c < xtrim; c++) merged[target + c] = values[flipCols ? source + xtrim - 1 - c : source + c]! - stats.median;
-  }
-  return stats;
+  if (image.bitpix === 16 && bzero === 32768 && bscale === 1) return uint16Amplifier(stored, nx, region);
+  return generalAmplifier(image, stored, nx, region, bzero, bscale);
 }
 
-/** Overscan statistics of signed 16-bit words holding unsigned values offset by 32768 (BZERO). */
-function storedInt16Stats(words: Int16Array, nx: number, rowStart: number, rowEnd: number, colStart: number, colEnd: number): RegionStats {
+function uint16Amplifier(stored: Buffer, nx: number, region: Region): Amplifier {
+  const stats = bigEndianUint16Stats(stored, nx, region);
+  const table = pixelTable(stats.median);
+  // allocUnsafeSlow gives the buffer to itself: offset 0, so 16-bit aligned.
+  const words = new Uint16Array(stored.buffer, stored.byteOffset, Math.floor(stored.length / 2));
+  return {
+    stats,
+    placeRow(row, out, flip) {
+      const xtrim = out.length;
+      const first = row * nx + (flip ? xtrim - 1 : 0);
+      const step = flip ? -1 : 1;
+      if (!LITTLE_ENDIAN) {
+        for (let c = 0; c < xtrim; c++) out[c] = table[words[first + step * c]!]!;
+        return onesComplementSum(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+      }
+      // Summed as written, in the byte lanes of onesComplementSum's fast path (blocks of 256
+      // words, so that no 16-bit lane of the int32 accumulators overflows).
+      let b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+      for (let start = 0; start < xtrim; start += 256) {
+        const end = Math.min(xtrim, start + 256);
+        let even = 0, odd = 0;
+        for (let c = start, k = first + step * start; c < end; c++, k += step) {
+          const w = table[words[k]!]!;
+          out[c] = w;
+          even = (even + (w & 0x00ff00ff)) | 0;
+          odd = (odd + ((w >>> 8) & 0x00ff00ff)) | 0;
+        }
+        b0 += even & 0xffff;
+        b2 += even >>> 16;
+        b1 += odd & 0xffff;
+        b3 += odd >>> 16;
+      }
+      return byteTotalsSum(b0, b1, b2, b3);
+    },
+  };
+}
+
+/** Stored word (as natively loaded) → big-endian float32 bits (as natively stored) of physical − bias. */
+function pixelTable(bias: number): Uint32Array {
+  const table = new Uint32Array(65536);
+  const value = new Float32Array(1);
+  const bits = new Uint32Array(value.buffer);
+  for (let loaded = 0; loaded < 65536; loaded++) {
+    const stored = LITTLE_ENDIAN ? ((loaded & 0xff) << 8) | (loaded >>> 8) : loaded;
+    value[0] = (stored ^ 0x8000) - bias; // stored + 32768 is the word with its top bit flipped
+    const b = bits[0]!;
+    table[loaded] = LITTLE_ENDIAN ? (((b & 0xff) << 24) | ((b & 0xff00) << 8) | ((b >>> 8) & 0xff00) | (b >>> 24)) >>> 0 : b;
+  }
+  return table;
+}
+
+/** Overscan statistics straight from stored big-endian 16-bit words with BZERO 32768. */
+function bigEndianUint16Stats(stored: Buffer, nx: number, [rowStart, rowEnd, colStart, colEnd]: Region): RegionStats {
   const cols = colEnd - colStart;
   const pixels = new Uint16Array(Math.max(0, rowEnd - rowStart) * cols);
   let k = 0;
   for (let r = rowStart; r < rowEnd; r++) {
-    for (let i = r * nx + colStart, end = r * nx + colEnd; i < end; i++) pixels[k++] = words[i]! + 32768;
+    // stored + 32768 is the unsigned word with its top bit flipped.
+    for (let o = 2 * (r * nx + colStart), end = 2 * (r * nx + colEnd); o < end; o += 2) pixels[k++] = ((stored[o]! << 8) | stored[o + 1]!) ^ 0x8000;
   }
   return uint16RegionStats(pixels, cols, 0, rowEnd - rowStart, 0, cols);
 }
 
-async function readDataInto(raw: RawFile, image: Hdu, into: Buffer): Promise<void> {
-  const bytes = await raw.source.read(image.dataOffset, image.dataBytes, into);
-  if (bytes.length < image.dataBytes) {
-    throw new TruncatedFitsError(`data unit is ${image.dataBytes - bytes.length} bytes short`, {
+function generalAmplifier(image: Hdu, stored: Buffer, nx: number, region: Region, bzero: number, bscale: number): Amplifier {
+  const size = Math.abs(image.bitpix) / 8;
+  const read = storedValueReader(image.bitpix, image.index);
+  const view = new DataView(stored.buffer, stored.byteOffset, stored.byteLength);
+  const value = (i: number) => bzero + bscale * read(view, i * size);
+  const stats = regionStats(value, nx, ...region);
+  return {
+    stats,
+    placeRow(row, out, flip) {
+      const xtrim = out.length;
+      const base = row * nx;
+      const bytes = new DataView(out.buffer, out.byteOffset, out.byteLength);
+      for (let c = 0; c < xtrim; c++) bytes.setFloat32(4 * c, value(base + (flip ? xtrim - 1 - c : c)) - stats.median);
+      return onesComplementSum(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+    },
+  };
+}
+
+/** The data unit with its padding (the output copies it whole). */
+async function readPaddedData(raw: RawFile, image: Hdu): Promise<Buffer> {
+  const into = Buffer.allocUnsafeSlow(image.dataPaddedBytes);
+  const bytes = await raw.source.read(image.dataOffset, image.dataPaddedBytes, into);
+  if (bytes.length < image.dataPaddedBytes) {
+    throw new TruncatedFitsError(`data unit is ${image.dataPaddedBytes - bytes.length} bytes short`, {
       path: raw.source.path, hduIndex: image.index, offset: image.dataOffset + bytes.length,
     });
   }
+  return bytes;
 }
 
 /** Keywords that describe the primary HDU's own data and must not be copied into an extension. */

@@ -5,7 +5,7 @@
  * the MERGED of an earlier run). One entry point serves `dataman process` and the service.
  */
 import { open, rm } from 'node:fs/promises';
-import { FileSource, writeFits, type HduOutput, type WriteResult } from '../fits/index.js';
+import { FileSource, writeFits, type Hdu, type HduOutput, type WriteResult } from '../fits/index.js';
 import { isoUtcSeconds } from '../ops/local-time.js';
 import { openRawFile, type RawFile } from './raw-file.js';
 import { fixDetsec } from './fix-detsec.js';
@@ -32,6 +32,7 @@ export async function processRaw(raw: RawFile, options: ProcessingOptions): Prom
   const outcomes: StepOutcome[] = [outcome];
   const timings: Record<string, number> = {};
   let merged: HduOutput | undefined;
+  let storedData: Map<Hdu, Buffer> | undefined;
   for (const step of STEP_NAMES) {
     if (!options.steps[step]) {
       outcomes.push({ step, status: 'disabled', warnings: [] });
@@ -47,6 +48,7 @@ export async function processRaw(raw: RawFile, options: ProcessingOptions): Prom
         const result = await makeMerged(raw);
         outcomes.push(result.outcome);
         merged = result.hdu;
+        storedData = result.storedData;
         break;
       }
     }
@@ -54,17 +56,22 @@ export async function processRaw(raw: RawFile, options: ProcessingOptions): Prom
   }
   const outputs: HduOutput[] = raw.hdus
     .filter((h) => merged === undefined || h !== raw.merged)
-    .map((h) => ({ header: h.header, data: { kind: 'copy', source: raw.source, offset: h.dataOffset, length: h.dataPaddedBytes } }));
+    .map((h) => {
+      const stored = storedData?.get(h);
+      // The merge read IM1..IM4 already: copy the very bytes it saw.
+      return { header: h.header, data: stored ? { kind: 'bytes', bytes: stored } : { kind: 'copy', source: raw.source, offset: h.dataOffset, length: h.dataPaddedBytes } };
+    });
   if (merged) outputs.push(merged);
   return { raw, outputs, outcomes, uniqName: name, timings };
 }
 
-async function makeMerged(raw: RawFile): Promise<{ outcome: StepOutcome; hdu?: HduOutput }> {
+async function makeMerged(raw: RawFile): Promise<{ outcome: StepOutcome; hdu?: HduOutput; storedData?: Map<Hdu, Buffer> }> {
   try {
     const image = await buildMergedImage(raw);
     markQuadrants(raw);
     // Built after the other steps so that MERGED carries the processed primary header.
-    return { outcome: applied('makeOTM'), hdu: { header: mergedHeader(raw.primary, image), data: { kind: 'bytes', bytes: image.bytes, datasum: image.datasum } } };
+    const data = { kind: 'stream', length: image.byteLength, chunks: image.chunks } as const;
+    return { outcome: applied('makeOTM'), hdu: { header: mergedHeader(raw.primary, image), data }, storedData: image.storedData };
   } catch (err) {
     if (err instanceof MergeError) return { outcome: skipped('makeOTM', err.message) };
     throw err;
@@ -83,7 +90,10 @@ export interface ProcessFileResult {
   uniqName: string;
   bytes: number;
   write: WriteResult;
-  /** Wall time per stage in ms: open (headers), each step, write (including fsync when asked). */
+  /**
+   * Wall time per stage in ms: open (headers), each step, write (including fsync when asked).
+   * makeOTM reads the amplifiers and measures the bias; the merged pixels are made while written.
+   */
   timings: Record<string, number>;
 }
 

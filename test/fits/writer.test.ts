@@ -82,3 +82,66 @@ test('the sum of native word values equals the checksum of the same words writte
   assert.equal(wordValuesSum(words), onesComplementSum(bigEndian));
   assert.equal(wordValuesSum(words.subarray(5000), wordValuesSum(words.subarray(0, 5000))), onesComplementSum(bigEndian));
 });
+
+/** The checksum the way the convention defines it: big-endian 16-bit halves, carries folded at the end. */
+function referenceSum(bytes: Uint8Array): number {
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < bytes.length; i += 4) {
+    hi += (bytes[i]! << 8) | bytes[i + 1]!;
+    lo += (bytes[i + 2]! << 8) | bytes[i + 3]!;
+  }
+  while (hi > 0xffff || lo > 0xffff) [hi, lo] = [(hi & 0xffff) + Math.floor(lo / 0x10000), (lo & 0xffff) + Math.floor(hi / 0x10000)];
+  return ((hi << 16) | lo) >>> 0;
+}
+
+test('the fast checksum paths equal the definition, at block boundaries and with every lane full', async () => {
+  const { wordValuesSum } = await import('../../src/fits/index.js');
+  let seed = 7;
+  const random = (n: number) => Buffer.from(new Uint8Array(n).map(() => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) >>> 24));
+  // Lengths around the 256-word and 32768-word accumulator blocks; all-0xff bytes fill every lane.
+  for (const words of [1, 255, 256, 257, 1023, 32767, 32768, 32769, 70_001]) {
+    for (const bytes of [random(words * 4), Buffer.alloc(words * 4, 0xff), Buffer.alloc(words * 4, 0x80)]) {
+      const aligned = new Uint8Array(bytes); // own buffer: offset 0, the fast path
+      assert.equal(onesComplementSum(aligned), referenceSum(bytes), `${words} words`);
+      const unaligned = new Uint8Array(bytes.length + 1).subarray(1);
+      unaligned.set(bytes);
+      assert.equal(onesComplementSum(unaligned), referenceSum(bytes), `${words} words, unaligned`);
+      const native = new Uint32Array(words);
+      for (let i = 0; i < words; i++) native[i] = bytes.readUInt32BE(i * 4);
+      assert.equal(wordValuesSum(native), referenceSum(bytes), `${words} native words`);
+      assert.equal(onesComplementSum(aligned, 0x1234abcd), addSums(referenceSum(bytes), 0x1234abcd), `${words} words, running sum`);
+    }
+  }
+});
+
+test('a streamed data unit is written, padded and summed as the same bytes from memory', async () => {
+  const source = bufferSource(await smallMef());
+  const hdus = await readHdus(source);
+  const payload = Buffer.from(new Uint8Array(10_003).map((_, i) => (i * 37) & 0xff));
+  const asBytes = (): HduOutput[] => [
+    { header: hdus[0]!.header.clone(), data: undefined },
+    { header: hdus[1]!.header.clone(), data: { kind: 'bytes', bytes: payload } },
+  ];
+  const chunked = (sizes: number[], withSums: boolean): HduOutput[] => {
+    const [first, second] = asBytes();
+    const chunks = () => {
+      let at = 0;
+      return sizes.map((n) => {
+        const bytes = payload.subarray(at, (at += n));
+        return withSums && n % 4 === 0 ? { bytes, sum: onesComplementSum(bytes) } : { bytes };
+      });
+    };
+    return [first!, { header: second!.header, data: { kind: 'stream', length: payload.length, chunks } }];
+  };
+  const write = async (outputs: HduOutput[]) => {
+    const sink = memorySink();
+    await writeFits(sink, outputs, { checksums: { timestamp: '2026-01-15T04:12:33' } });
+    return sink.bytes();
+  };
+  const expected = await write(asBytes());
+  assert.deepEqual(await write(chunked([4000, 4000, 2003], true)), expected);
+  assert.deepEqual(await write(chunked([8, 9992, 3], false)), expected);
+  await assert.rejects(write(chunked([4000, 4000], true)), /gave 8000 of the 10003 bytes/);
+  await assert.rejects(write(chunked([4001, 6002], false)), /only the last chunk/);
+});

@@ -1,9 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { bufferSource, findHdu, readHdus, TruncatedFitsError, verifyFile, type Hdu } from '../../src/fits/index.js';
+import { bufferSource, decodeImage, findHdu, memorySink, readHdus, TruncatedFitsError, verifyFile, writeFits, type Hdu, type HduOutput } from '../../src/fits/index.js';
 import { processFile } from '../../src/steps/pipeline.js';
 import { tempDir } from '../helpers/temp.js';
 import { generateAndProcess, messages, testOptions } from '../helpers/processing.js';
@@ -99,6 +99,52 @@ test('the merge puts each fiducial mark in its own corner at its level, bias rem
       const std = merged.header.number(`Q${i + 1}STD`)!;
       assert.ok(std > 1 && std < 2.5, `Q${i + 1}STD ${std}`);
     });
+  }
+});
+
+test('amplifiers stored as float32 or int32 give the same MERGED as the unsigned 16-bit table path', async (t) => {
+  const dir = await tempDir(t);
+  const p = await generateAndProcess(dir, { roi: '1k', seed: 11 });
+  const expected = findHdu(p.hdus, 'MERGED')!;
+  const rawHdus = await readHdus(bufferSource(p.raw.bytes));
+  for (const bitpix of [-32, 32] as const) {
+    // The same physical values, stored another way: float32 as they are, int32 offset by BZERO.
+    const outputs: HduOutput[] = rawHdus.map((h) => {
+      const data = p.raw.bytes.subarray(h.dataOffset, h.dataOffset + h.dataPaddedBytes);
+      if (!/^IM[1-4]$/.test(h.extname ?? '')) return { header: h.header, data: { kind: 'bytes', bytes: data } };
+      const values = decodeImage(h, data);
+      const header = h.header.clone();
+      header.set('BITPIX', bitpix, { kind: 'integer' });
+      const stored = Buffer.alloc(values.length * 4);
+      if (bitpix === -32) {
+        header.delete('BZERO');
+        header.delete('BSCALE');
+        values.forEach((v, i) => stored.writeFloatBE(v, i * 4));
+      } else {
+        header.set('BZERO', 1000, { kind: 'integer' });
+        values.forEach((v, i) => stored.writeInt32BE(v - 1000, i * 4));
+      }
+      return { header, data: { kind: 'bytes', bytes: stored } };
+    });
+    const sink = memorySink();
+    await writeFits(sink, outputs);
+    const rawPath = join(dir, `bitpix${bitpix}.fits`);
+    await writeFile(rawPath, sink.bytes());
+    const outPath = join(dir, `bitpix${bitpix}-processed.fits`);
+    await processFile(rawPath, outPath, testOptions());
+    const bytes = await readFile(outPath);
+    const merged = findHdu(await readHdus(bufferSource(bytes)), 'MERGED')!;
+    assert.ok(
+      bytes.subarray(merged.dataOffset, merged.dataOffset + merged.dataPaddedBytes)
+        .equals(p.bytes.subarray(expected.dataOffset, expected.dataOffset + expected.dataPaddedBytes)),
+      `BITPIX ${bitpix}: MERGED pixels differ`,
+    );
+    for (const k of ['Q1BIAS', 'Q2BIAS', 'Q3BIAS', 'Q4BIAS', 'DATASUM']) assert.equal(merged.header.get(k)?.value, expected.header.get(k)?.value, `BITPIX ${bitpix}: ${k}`);
+    // The general path sums in another order: the same standard deviation to rounding.
+    for (const k of ['Q1STD', 'Q2STD', 'Q3STD', 'Q4STD']) {
+      assert.ok(Math.abs(merged.header.number(k)! - expected.header.number(k)!) < 1e-12, `BITPIX ${bitpix}: ${k}`);
+    }
+    assert.equal((await verifyFile(bufferSource(bytes))).ok, true);
   }
 });
 
