@@ -18,31 +18,45 @@ export function uint16RegionStats(
   pixels: Uint16Array, width: number, rowStart: number, rowEnd: number, colStart: number, colEnd: number,
 ): RegionStats {
   const histogram = new Uint32Array(65536);
-  let count = 0;
   for (let r = rowStart; r < rowEnd; r++) {
     const base = r * width;
     for (let c = colStart; c < colEnd; c++) histogram[pixels[base + c]!]! += 1;
-    count += Math.max(0, colEnd - colStart);
   }
-  if (count === 0) return { median: Number.NaN, std: Number.NaN, count };
-  let sum = 0;
-  for (let v = 0; v < 65536; v++) if (histogram[v]) sum += v * histogram[v]!;
-  const mean = sum / count;
-  let squares = 0;
-  for (let v = 0; v < 65536; v++) if (histogram[v]) squares += histogram[v]! * (v - mean) ** 2;
-  return { median: histogramMedian(histogram, count), std: Math.sqrt(squares / count), count };
+  return histogramStats(histogram);
 }
 
-function histogramMedian(histogram: Uint32Array, count: number): number {
+/**
+ * Median and population standard deviation of the values counted in `histogram` (index = value),
+ * visiting only the occupied range: an overscan spans a few hundred values.
+ */
+export function histogramStats(histogram: Uint32Array): RegionStats {
+  let low = 0;
+  while (low < histogram.length && histogram[low] === 0) low++;
+  if (low === histogram.length) return { median: Number.NaN, std: Number.NaN, count: 0 };
+  let high = histogram.length - 1;
+  while (histogram[high] === 0) high--;
+  let count = 0;
+  let sum = 0;
+  for (let v = low; v <= high; v++) {
+    count += histogram[v]!;
+    sum += v * histogram[v]!;
+  }
+  const mean = sum / count;
+  let squares = 0;
+  for (let v = low; v <= high; v++) if (histogram[v]) squares += histogram[v]! * (v - mean) ** 2;
+  return { median: histogramMedian(histogram, count, low, high), std: Math.sqrt(squares / count), count };
+}
+
+function histogramMedian(histogram: Uint32Array, count: number, low: number, high: number): number {
   const lowRank = Math.floor((count - 1) / 2);
   const highRank = Math.floor(count / 2);
   let seen = 0;
-  let low: number | undefined;
-  for (let v = 0; v < histogram.length; v++) {
+  let lower: number | undefined;
+  for (let v = low; v <= high; v++) {
     const n = histogram[v]!;
     if (n === 0) continue;
-    if (low === undefined && seen + n > lowRank) low = v;
-    if (seen + n > highRank) return (low! + v) / 2;
+    if (lower === undefined && seen + n > lowRank) lower = v;
+    if (seen + n > highRank) return (lower! + v) / 2;
     seen += n;
   }
   throw new Error('internal: median rank beyond the histogram');
