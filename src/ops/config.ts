@@ -99,9 +99,32 @@ export interface DatamanConfig {
     /** @default 8080 */
     readonly port: number;
   };
+  /** The optional ISIS (IMPv2.5) client of the caliban era (isis.md §3.4 item 6). @default off */
+  readonly isis: IsisConfig | { readonly enabled: false };
 }
 
-const TOP_KEYS = ['server', 'paths', 'processing', 'debug', 'channels', 'watch', 'queue', 'delivery', 'site', 'sensors', 'timeZone', 'http'] as const;
+/** The ISIS client when it is switched on (`isis.enabled`). */
+export interface IsisConfig {
+  readonly enabled: true;
+  /** This node's ISIS ID, 2–8 characters from A-Z 0-9 . _; the GUI's BDMHost/RDMHost, e.g. `M1.BD`. Required. */
+  readonly node: string;
+  /** Address of the ISIS server. Required. */
+  readonly serverHost: string;
+  /** UDP port of the ISIS server. @default 6600 */
+  readonly serverPort: number;
+  /** Address the node binds (and sends from). @default server.ipAddr */
+  readonly localHost: string;
+  /** The node's own fixed UDP port; ISIS replies to the port a node sends from. Required (0 picks a free one: tests only). */
+  readonly localPort: number;
+  /** Announce the node to the server again this often, ms. @default 60000 */
+  readonly pingIntervalMs: number;
+  /** Node to push `STATUS: delivered LASTFILE=<name>` to after each delivery (the GUI, `MC1`); absent = no push. */
+  readonly guiNode: string | undefined;
+  /** Channels this node reports (the GUI shows one node per channel). @default every watched channel */
+  readonly channels: readonly string[];
+}
+
+const TOP_KEYS = ['server', 'paths', 'processing', 'debug', 'channels', 'watch', 'queue', 'delivery', 'site', 'sensors', 'timeZone', 'http', 'isis'] as const;
 
 /** Reads and validates a configuration file. */
 export async function loadConfig(path: string): Promise<DatamanConfig> {
@@ -140,6 +163,7 @@ export function parseConfig(text: string, file: string): DatamanConfig {
   const delivery = r.section(top.delivery, 'delivery', ['checksums', 'fileMode', 'dirMode']);
   const site = r.section(top.site, 'site', ['latitude', 'longitude', 'height']);
   const http = r.section(top.http, 'http', ['enabled', 'host', 'port']);
+  const isis = r.section(top.isis, 'isis', ['enabled', 'node', 'serverHost', 'serverPort', 'localHost', 'localPort', 'pingIntervalMs', 'guiNode', 'channels']);
 
   const procDir = path(paths.procDir, 'paths.procDir');
   const stateDir = paths.stateDir === undefined || paths.stateDir === null ? resolve(procDir, '.dataman') : path(paths.stateDir, 'paths.stateDir');
@@ -216,9 +240,50 @@ export function parseConfig(text: string, file: string): DatamanConfig {
       host: r.string(http.host, 'http.host', '127.0.0.1'),
       port: r.integer(http.port, 'http.port', 8080, 0, 65535),
     },
+    isis: isisConfig(r, isis, { ipAddr: r.string(server.ipAddr, 'server.ipAddr'), channels }),
   };
   return deepFreeze(config);
 }
+
+/**
+ * The `isis` section. Every value given is checked even while the client is off, so that a typo
+ * shows at once rather than on the night it is switched on; node, server and local port are
+ * required only when it is on (there is no standard port for a data-manager node).
+ */
+function isisConfig(r: Reader, raw: Raw, service: { ipAddr: string; channels: readonly string[] }): DatamanConfig['isis'] {
+  const enabled = r.boolean(raw.enabled, 'isis.enabled', false);
+  const nodeName = (value: unknown, key: string) => {
+    const id = r.optionalString(value, key);
+    if (id !== undefined && !ISIS_NODE_NAME.test(id)) r.fail(key, 'an ISIS node name: 2 to 8 characters from A-Z 0-9 . _ (such as M1.BD)', id);
+    return id?.toUpperCase();
+  };
+  const required = <T>(value: T | undefined, key: string): T => {
+    if (value === undefined && enabled) throw new ConfigError(`${r.file}: ${key} is required when isis.enabled is on`);
+    return value as T;
+  };
+  const node = nodeName(raw.node, 'isis.node');
+  const serverHost = r.optionalString(raw.serverHost, 'isis.serverHost');
+  const localPort = raw.localPort === undefined || raw.localPort === null ? undefined : r.integer(raw.localPort, 'isis.localPort', undefined, 0, 65535);
+  const channels = r.stringList(raw.channels, 'isis.channels', [...service.channels]);
+  channels.forEach((c, i) => {
+    if (!service.channels.includes(c)) r.fail(`isis.channels[${i}]`, `one of the watched channels (${service.channels.join(', ')})`, c);
+  });
+  const resolved: IsisConfig = {
+    enabled: true,
+    node: required(node, 'isis.node'),
+    serverHost: required(serverHost, 'isis.serverHost'),
+    serverPort: r.integer(raw.serverPort, 'isis.serverPort', 6600, 1, 65535),
+    localHost: r.string(raw.localHost, 'isis.localHost', service.ipAddr),
+    localPort: required(localPort, 'isis.localPort'),
+    pingIntervalMs: r.integer(raw.pingIntervalMs, 'isis.pingIntervalMs', 60_000, 1000, 86_400_000),
+    guiNode: nodeName(raw.guiNode, 'isis.guiNode'),
+    channels,
+  };
+  return enabled ? resolved : { enabled: false };
+}
+
+/** IMPv2.5 node names [IMP p.6 §3.2.1]; the same rule as `src/service/isis/message.ts`. */
+const ISIS_NODE_NAME = /^[A-Z0-9._]{2,8}$/i;
 
 /** `"0644"`, `0644` read by YAML as 644, or an integer such as 420: always as octal digits. */
 function fileMode(r: Reader, value: unknown, key: string, fallback: number): number {

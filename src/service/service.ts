@@ -29,6 +29,7 @@ import { attachQuickLookUpdater } from './quicklook-updater.js';
 import { startStatusServer } from './status-http.js';
 import { statusSourceFor } from './status-source.js';
 import { attachNightLog } from './nightlog-writer.js';
+import { startIsisLink } from './isis/link.js';
 
 export interface ServiceOptions {
   config: DatamanConfig;
@@ -77,6 +78,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   /** Which sources are running (the status page and /healthz report a dead one). */
   private readonly alive = { watcher: false, udp: false, drop: null as boolean | null };
   private statusAddress: { host: string; port: number } | undefined;
+  private isisAddress: { host: string; port: number } | undefined;
 
   private constructor(private readonly options: ServiceOptions) {
     super();
@@ -133,6 +135,15 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     this.onRelease('metrics', () => metrics.detach());
     const nightLog = attachNightLog(this, config.paths.nightLogDir, this.logger.child('nightlog'));
     this.onRelease('night log', async () => { nightLog.detach(); await nightLog.idle(); });
+    if (config.isis.enabled) {
+      // Optional caliban-era ISIS node; before any intake, like the listeners above, so that no
+      // delivery misses its LASTFILE push.
+      const isis = await startIsisLink({
+        config: config.isis, events: this, status: statusSourceFor(this, { quickLookDir: quickLooks.dir }), timers: this.clock, logger: this.logger.child('isis'),
+      });
+      this.isisAddress = isis.address;
+      this.onRelease('ISIS client', () => isis.close());
+    }
 
     // Work left by the last run first, then anything new on disk within the catch-up window.
     for (const row of this.ledger.interrupted()) {
@@ -197,6 +208,11 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   /** The status page's bound address, when it is enabled. */
   get http(): { host: string; port: number } | undefined {
     return this.statusAddress;
+  }
+
+  /** The ISIS client's bound address, when it is enabled. */
+  get isis(): { host: string; port: number } | undefined {
+    return this.isisAddress;
   }
 
   get uptimeMs(): number {

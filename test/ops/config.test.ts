@@ -99,3 +99,68 @@ test('a missing configuration file is a ConfigError naming it', async () => {
     return true;
   });
 });
+
+// The optional ISIS client (issue #7).
+
+test('isis is off by default, and off it resolves to nothing else', () => {
+  assert.deepEqual(parseConfig(minimal(), '/x.yaml').isis, { enabled: false });
+  assert.deepEqual(parseConfig(minimal('isis: {enabled: N, node: M1.BD, serverHost: 192.168.139.130, localPort: 10302}'), '/x.yaml').isis, { enabled: false });
+});
+
+test('isis on: node and GUI IDs upper-cased, server port 6600, local address = server.ipAddr, every channel, a ping a minute', () => {
+  const c = parseConfig(minimal('isis: {enabled: Y, node: m1.bd, serverHost: 192.168.139.130, localPort: 10302, guiNode: mc1}'), '/x.yaml');
+  assert.deepEqual(c.isis, {
+    enabled: true, node: 'M1.BD', serverHost: '192.168.139.130', serverPort: 6600, localHost: '127.0.0.1', localPort: 10302,
+    pingIntervalMs: 60_000, guiNode: 'MC1', channels: ['mods1b', 'mods1r', 'mods2b', 'mods2r'],
+  });
+  const d = parseConfig(minimal(`channels: [mods2b, mods2r]
+isis: {enabled: on, node: M2.BD, serverHost: mods2, serverPort: 6601, localHost: 0.0.0.0, localPort: 0, pingIntervalMs: 5000, channels: [mods2b]}`), '/x.yaml');
+  assert.deepEqual(d.isis, {
+    enabled: true, node: 'M2.BD', serverHost: 'mods2', serverPort: 6601, localHost: '0.0.0.0', localPort: 0,
+    pingIntervalMs: 5000, guiNode: undefined, channels: ['mods2b'],
+  });
+  assert.ok(Object.isFrozen(d.isis));
+});
+
+const isisRejects: Array<[string, string, RegExp]> = [
+  ['isis on without a node', 'isis: {enabled: Y, serverHost: h, localPort: 1}', /isis\.node is required when isis\.enabled is on/],
+  ['isis on without a server', 'isis: {enabled: Y, node: M1.BD, localPort: 1}', /isis\.serverHost is required when isis\.enabled is on/],
+  ['isis on without a local port', 'isis: {enabled: Y, node: M1.BD, serverHost: h}', /isis\.localPort is required when isis\.enabled is on/],
+  ['an unknown isis key', 'isis: {enabled: N, port: 6600}', /unknown key isis\.port \(expected one of: enabled, node, serverHost/],
+  ['a bad node name, even with isis off', 'isis: {enabled: N, node: M1-BD}', /isis\.node: expected an ISIS node name: 2 to 8 characters from A-Z 0-9 \. _ \(such as M1\.BD\), got "M1-BD"/],
+  ['a GUI node name too long', 'isis: {guiNode: MODSGUI01}', /isis\.guiNode: expected an ISIS node name/],
+  ['an isis channel not watched', 'channels: [mods1b]\nisis: {channels: [mods1r]}', /isis\.channels\[0\]: expected one of the watched channels \(mods1b\), got "mods1r"/],
+  ['a ping interval under a second', 'isis: {pingIntervalMs: 10}', /isis\.pingIntervalMs: expected an integer from 1000 to 86400000, got 10/],
+  ['a server port of 0', 'isis: {serverPort: 0}', /isis\.serverPort: expected an integer from 1 to 65535, got 0/],
+  ['isis enabled that is not a yes/no word', 'isis: {enabled: maybe}', /isis\.enabled: expected Y\/N/],
+];
+for (const [what, extra, message] of isisRejects) {
+  test(`rejects ${what}, naming the key`, () => {
+    assert.throws(() => parseConfig(minimal(extra), '/etc/dataman/bad.yaml'), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.match(err.message, /^\/etc\/dataman\/bad\.yaml: /);
+      assert.match(err.message, message);
+      return true;
+    });
+  });
+}
+
+test('the shipped files keep isis off, and their example values load when it is switched on', async () => {
+  const expected: Record<string, { node: string; gui: string; channels: string[] }> = {
+    'dataman_MODS1.yaml': { node: 'M1.BD', gui: 'MC1', channels: ['mods1b'] },
+    'dataman_MODS2.yaml': { node: 'M2.BD', gui: 'MC2', channels: ['mods2b'] },
+    'dataman.local.yaml': { node: 'M1.BD', gui: 'MC1', channels: ['mods1b'] },
+  };
+  for (const [name, want] of Object.entries(expected)) {
+    const file = new URL(`../../config/${name}`, import.meta.url);
+    const text = await readFile(file, 'utf8');
+    assert.deepEqual(parseConfig(text, `/config/${name}`).isis, { enabled: false }, name);
+    const on = text.replace(/^(isis:[^\n]*\n(?:[ #][^\n]*\n)*?  enabled: )N\b/m, '$1Y');
+    assert.notEqual(on, text, `${name}: isis.enabled: N not found`);
+    const isis = parseConfig(on, `/config/${name}`).isis;
+    assert.ok(isis.enabled, name);
+    assert.deepEqual([isis.node, isis.guiNode, isis.channels], [want.node, want.gui, want.channels], name);
+    assert.equal(isis.serverPort, 6600, name);
+    assert.ok(isis.localPort > 0, name);
+  }
+});
