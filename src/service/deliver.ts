@@ -9,9 +9,9 @@
  * reference checks for the name first and then writes, so two files processed at once could
  * overwrite each other.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { FitsError, verifyFile } from '../fits/index.js';
+import { FitsError, readStructure, SequentialChecksums, type Hdu } from '../fits/index.js';
 import { systemClock, type Clock } from '../ops/clock.js';
 import { uniqueName } from '../steps/unique-name.js';
 import { nodeFsPort, portByteSource, readFully, writeFully, type FsHandle, type FsPort, type FsStats } from './fs-port.js';
@@ -54,7 +54,7 @@ export interface DeliveryOptions {
   clock?: Clock;
   /** IANA time zone of UNIQNAME's local clock. @default the host's */
   timeZone?: string | undefined;
-  /** Copy buffer size in bytes. @default 4 MiB */
+  /** Copy buffer size in bytes, a multiple of 4. @default 4 MiB */
   chunkBytes?: number;
   /** Names tried before giving up: the name, UNIQNAME, then UNIQNAME-2 … @default 100 */
   maxNameAttempts?: number;
@@ -72,8 +72,6 @@ export interface DeliveryResult {
   /** Base name of the repository copy: what `<CHAN>.new` names. */
   deliveredName: string;
   pointerPath: string;
-  /** SHA-256 (hex) of the delivered bytes. */
-  sha256: string;
   bytes: number;
   /** A unique name was used for the processed or the repository copy. */
   renamed: boolean;
@@ -139,8 +137,7 @@ function describe(err: unknown): string {
 /** A copy in the repository under its temporary name. */
 interface RepoCopy {
   temp: string;
-  /** SHA-256 and length of the bytes read from the processed file. */
-  sha256: string;
+  /** Length of the bytes read from the processed file. */
   bytes: number;
   /** Length of the processed file before the copy. */
   sourceBytes: number;
@@ -169,6 +166,8 @@ class Delivery {
     this.fs = options.fs ?? nodeFsPort;
     this.clock = options.clock ?? systemClock;
     this.chunkBytes = options.chunkBytes ?? 4 * 1024 * 1024;
+    // Verification sums whole 32-bit words of each chunk.
+    if (!Number.isInteger(this.chunkBytes) || this.chunkBytes <= 0 || this.chunkBytes % 4 !== 0) throw new RangeError(`chunkBytes must be a positive multiple of 4, got ${this.chunkBytes}`);
     this.maxNameAttempts = options.maxNameAttempts ?? 100;
     this.randomId = options.randomId ?? defaultRandomId;
     this.dayDir = dirname(req.tempPath);
@@ -187,7 +186,6 @@ class Delivery {
       repoPath: repo.path,
       deliveredName: basename(repo.path),
       pointerPath: this.pointerPath,
-      sha256: repo.sha256,
       bytes: repo.bytes,
       renamed: this.progress.renamed ?? false,
       warnings: [...this.warnings],
@@ -240,14 +238,14 @@ class Delivery {
 
   // ------------------------------------------------------- step 2: repository copy, verified
 
-  private async deliverRepo(procPath: string): Promise<{ path: string; sha256: string; bytes: number }> {
+  private async deliverRepo(procPath: string): Promise<{ path: string; bytes: number }> {
     for (let attempt = 1; ; attempt++) {
       const copy = await this.step('repo-copy', () => this.copyToRepo(procPath));
-      const problem = await this.step('repo-verify', () => this.verifyCopy(copy));
+      const problem = await this.step('repo-verify', () => this.verifyCopy(copy, procPath));
       if (problem === undefined) {
         return this.step('repo-rename', async () => {
           const final = await this.linkNoClobber(copy.temp, this.req.repoDir);
-          const repo = { path: final, sha256: copy.sha256, bytes: copy.bytes };
+          const repo = { path: final, bytes: copy.bytes };
           this.progress.repo = repo;
           await this.op('unlink', copy.temp, () => this.fs.unlink(copy.temp));
           this.temps.delete(copy.temp);
@@ -278,12 +276,10 @@ class Delivery {
     const temp = join(repoDir, tempName(this.req.baseName, 'part', this.randomId));
     const target = await this.openFile(temp, 'wx', this.req.fileMode);
     this.temps.add(temp);
-    const hash = createHash('sha256');
     let bytes = 0;
     for (;;) {
       const chunk = await this.op('read', procPath, () => readFully(this.fs, source, bytes, this.chunkBytes));
       if (chunk.length === 0) break;
-      hash.update(chunk);
       await this.op('write', temp, () => writeFully(this.fs, target, chunk, bytes));
       bytes += chunk.length;
       if (chunk.length < this.chunkBytes) break;
@@ -292,44 +288,65 @@ class Delivery {
     await this.closeFile(target);
     await this.closeFile(source);
     await this.op('chmod', temp, () => this.fs.chmod(temp, this.req.fileMode));
-    return { temp, sha256: hash.digest('hex'), bytes, sourceBytes };
+    return { temp, bytes, sourceBytes };
   }
 
   /**
-   * Reads the copy back: same length, same SHA-256 as the bytes read from the processed file
-   * and, when asked, every HDU's CHECKSUM and DATASUM. Returns what is wrong, or undefined.
-   * (A client re-reading its own fresh write may be served from its cache; this still catches
-   * a bad write path, a short or partial copy, and a processed file whose checksums are wrong.)
+   * Reads the copy back beside the processed file in one pass: the same length, the same bytes
+   * and, when asked, every HDU's CHECKSUM and DATASUM summed from the same chunks. Returns what
+   * is wrong, or undefined. (A client re-reading its own fresh write may be served from its
+   * cache; this still catches a bad write path, a short or partial copy, and a processed file
+   * whose checksums are wrong.)
    */
-  private async verifyCopy(copy: RepoCopy): Promise<string | undefined> {
+  private async verifyCopy(copy: RepoCopy, procPath: string): Promise<string | undefined> {
     const { temp } = copy;
     if (copy.bytes !== copy.sourceBytes) return `${copy.bytes} bytes copied from a file of ${copy.sourceBytes} bytes`;
     const st = await this.op('stat', temp, () => this.fs.stat(temp));
     if (st.size !== copy.bytes) return `${st.size} bytes, expected ${copy.bytes}`;
     const handle = await this.openFile(temp, 'r');
-    const hash = createHash('sha256');
-    for (let offset = 0; offset < copy.bytes; ) {
-      const chunk = await this.op('read', temp, () => readFully(this.fs, handle, offset, this.chunkBytes));
-      if (chunk.length === 0) break;
-      hash.update(chunk);
-      offset += chunk.length;
-    }
-    const sha256 = hash.digest('hex');
-    let problem = sha256 === copy.sha256 ? undefined : `SHA-256 ${sha256}, expected ${copy.sha256}`;
-    if (problem === undefined && this.req.verifyChecksums) problem = await this.verifyChecksums(handle);
+    const source = await this.openFile(procPath, 'r');
+    const problem = await this.compareAndSum(copy, handle, source, procPath);
+    await this.closeFile(source);
     await this.closeFile(handle);
     return problem;
   }
 
-  private async verifyChecksums(handle: FsHandle): Promise<string | undefined> {
+  private async compareAndSum(copy: RepoCopy, handle: FsHandle, source: FsHandle, procPath: string): Promise<string | undefined> {
+    const { temp } = copy;
+    let checksums: SequentialChecksums | undefined;
+    if (this.req.verifyChecksums) {
+      const structure = await this.copyStructure(handle);
+      if (typeof structure === 'string') return structure;
+      checksums = new SequentialChecksums(structure);
+    }
+    for (let offset = 0; offset < copy.bytes; ) {
+      const chunk = await this.op('read', temp, () => readFully(this.fs, handle, offset, this.chunkBytes));
+      if (chunk.length === 0) return `${temp} ended at byte ${offset} of ${copy.bytes}`;
+      const original = await this.op('read', procPath, () => readFully(this.fs, source, offset, chunk.length));
+      if (!chunk.equals(original)) return `bytes ${offset}..${offset + chunk.length - 1} differ from ${procPath}`;
+      checksums?.update(chunk, offset);
+      offset += chunk.length;
+    }
+    if (checksums === undefined) return undefined;
+    const results = checksums.results();
+    const wrong = results.flatMap((h) => [
+      ...(h.datasumOk === false ? [`DATASUM of HDU ${h.index} does not match its data`] : []),
+      ...(h.checksumOk === false ? [`CHECKSUM of HDU ${h.index} does not match the HDU`] : []),
+    ]);
+    if (wrong.length > 0) return wrong.join('; ');
+    const unstamped = results.filter((h) => h.checksumOk !== true || h.datasumOk !== true).map((h) => h.index);
+    if (unstamped.length > 0) return `HDU ${unstamped.join(', ')} without CHECKSUM/DATASUM`;
+    return undefined;
+  }
+
+  /** The copy's HDUs from its headers, or what makes it unsound. */
+  private async copyStructure(handle: FsHandle): Promise<Hdu[] | string> {
     // The port's close is not used here: the handle is closed by the caller.
     const source = { ...portByteSource(this.fs, handle), close: async () => {} };
     try {
-      const report = await verifyFile(source);
-      if (!report.ok) return report.problems.map((p) => p.message).join('; ');
-      const unstamped = report.hdus.filter((h) => h.checksumOk !== true || h.datasumOk !== true).map((h) => h.index);
-      if (unstamped.length > 0) return `HDU ${unstamped.join(', ')} without CHECKSUM/DATASUM`;
-      return undefined;
+      const structure = await readStructure(source);
+      if (!structure.complete) return structure.truncation?.message ?? 'incomplete FITS structure';
+      return structure.hdus;
     } catch (err) {
       if (err instanceof FitsError) return err.message;
       throw new OpFailure('read', handle.path, err);

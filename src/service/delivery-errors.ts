@@ -16,8 +16,8 @@ export type DeliveryStep = (typeof DELIVERY_STEPS)[number];
 export interface DeliveryProgress {
   /** Step 1 done: the processed copy's final path in the day folder. */
   procPath?: string;
-  /** Step 2 done: the repository copy's final path, its SHA-256 (hex) and length in bytes. */
-  repo?: { path: string; sha256: string; bytes: number };
+  /** Step 2 done: the repository copy's final path and length in bytes. */
+  repo?: { path: string; bytes: number };
   /** A unique name (UNIQNAME, possibly with a suffix) was used for a copy. */
   renamed?: boolean;
   /** Temporaries a failed clean-up left behind; the retry removes them. */

@@ -6,8 +6,6 @@
  * file was first seen, sound (complete, checksums), and claimed by no other ledger job —
  * and resumes the delivery after them.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { FitsError, readStructure, verifyFile, withFileSource } from '../fits/index.js';
@@ -37,8 +35,7 @@ export async function findOrphans(
   if (proc === undefined) return undefined;
   progress.procPath = proc;
   if (repo !== undefined) {
-    const { sha256, bytes } = await digest(repo);
-    progress.repo = { path: repo, sha256, bytes };
+    progress.repo = { path: repo, bytes: (await stat(repo)).size };
   }
   return progress;
 }
@@ -79,16 +76,6 @@ async function isDeliveredCopyOf(path: string, name: string): Promise<boolean> {
     if (err instanceof FitsError || (err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
-}
-
-async function digest(path: string): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 })) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
 }
 
 /** Temporaries older than this belong to a run that died, not to a delivery in progress. */

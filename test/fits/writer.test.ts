@@ -145,3 +145,27 @@ test('a streamed data unit is written, padded and summed as the same bytes from 
   await assert.rejects(write(chunked([4000, 4000], true)), /gave 8000 of the 10003 bytes/);
   await assert.rejects(write(chunked([4001, 6002], false)), /only the last chunk/);
 });
+
+test('checksums summed from the file fed in chunks agree with verifyFile, for any chunk size', async () => {
+  const { SequentialChecksums } = await import('../../src/fits/index.js');
+  const stamped = await rewrite(await smallMef(), undefined, true);
+  const hdus = await readHdus(bufferSource(stamped));
+  const expected = (await verifyFile(bufferSource(stamped))).hdus;
+  const damaged = Buffer.from(stamped);
+  damaged[hdus[1]!.dataOffset + 5]! ^= 0x01;
+  for (const chunk of [4, 1440, 2880, 4096, 12, stamped.length]) {
+    const feed = (bytes: Buffer) => {
+      const sums = new SequentialChecksums(hdus);
+      for (let at = 0; at < bytes.length; at += chunk) sums.update(bytes.subarray(at, Math.min(bytes.length, at + chunk)), at);
+      return sums.results();
+    };
+    assert.deepEqual(feed(stamped), expected, `chunks of ${chunk}`);
+    const bad = feed(damaged);
+    assert.deepEqual(bad.map((h) => [h.datasumOk, h.checksumOk]), expected.map((h, i) => (i === 1 ? [false, false] : [h.datasumOk, h.checksumOk])), `damaged, chunks of ${chunk}`);
+  }
+  const sums = new SequentialChecksums(hdus);
+  assert.throws(() => sums.update(stamped.subarray(4, 8), 4), /in order/);
+  assert.throws(() => sums.update(stamped.subarray(0, 6), 0), /multiple of 4/);
+  sums.update(stamped.subarray(0, 2880), 0);
+  assert.throws(() => sums.results(), /were fed/);
+});
