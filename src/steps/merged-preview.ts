@@ -36,10 +36,11 @@ export interface MergedImage {
   /** Bias statistics per MODS quadrant Q1..Q4. */
   quadrantStats: [RegionStats, RegionStats, RegionStats, RegionStats];
   /**
-   * The stored data units of IM1..IM4 as read for the merge (padded to whole blocks), so that the
-   * output copies exactly the bytes the merge saw without reading them again.
+   * The stored data units of IM1..IM4 as read for the merge (padded to whole blocks) with their
+   * ones'-complement sums, so that the output copies exactly the bytes the merge saw without
+   * reading or summing them again.
    */
-  storedData: Map<Hdu, Buffer>;
+  storedData: Map<Hdu, { bytes: Buffer; datasum: number }>;
 }
 
 export class MergeError extends Error {}
@@ -67,12 +68,12 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
     }
   }
   const region: Region = [BIAS_ROW_SKIP, ny - BIAS_ROW_SKIP, xtrim + BIAS_COLUMN_SKIP, nx];
-  const storedData = new Map<Hdu, Buffer>();
+  const storedData = new Map<Hdu, { bytes: Buffer; datasum: number }>();
   const amplifiers: Amplifier[] = [];
   for (const image of raw.images) {
     const stored = await readPaddedData(raw, image);
     storedData.set(image, stored);
-    amplifiers.push(openAmplifier(image, stored, nx, region));
+    amplifiers.push(openAmplifier(image, stored.bytes, nx, region));
   }
   const width = 2 * xtrim;
   const height = 2 * ny;
@@ -258,16 +259,26 @@ function generalAmplifier(image: Hdu, stored: Buffer, nx: number, region: Region
   };
 }
 
-/** The data unit with its padding (the output copies it whole). */
-async function readPaddedData(raw: RawFile, image: Hdu): Promise<Buffer> {
-  const into = Buffer.allocUnsafeSlow(image.dataPaddedBytes);
-  const bytes = await raw.source.read(image.dataOffset, image.dataPaddedBytes, into);
-  if (bytes.length < image.dataPaddedBytes) {
-    throw new TruncatedFitsError(`data unit is ${image.dataPaddedBytes - bytes.length} bytes short`, {
-      path: raw.source.path, hduIndex: image.index, offset: image.dataOffset + bytes.length,
-    });
+/** Bytes read at a time: each piece is summed while it is still in cache. */
+const READ_PIECE_BYTES = 1 << 20;
+
+/** The data unit with its padding (the output copies it whole) and its DATASUM. */
+async function readPaddedData(raw: RawFile, image: Hdu): Promise<{ bytes: Buffer; datasum: number }> {
+  const length = image.dataPaddedBytes; // whole 2880-byte blocks: every piece below is whole words
+  const bytes = Buffer.allocUnsafeSlow(length);
+  let datasum = 0;
+  for (let done = 0; done < length; ) {
+    const want = Math.min(READ_PIECE_BYTES, length - done);
+    const piece = await raw.source.read(image.dataOffset + done, want, bytes.subarray(done, done + want));
+    if (piece.length < want) {
+      throw new TruncatedFitsError(`data unit is ${length - done - piece.length} bytes short`, {
+        path: raw.source.path, hduIndex: image.index, offset: image.dataOffset + done + piece.length,
+      });
+    }
+    datasum = onesComplementSum(piece, datasum);
+    done += want;
   }
-  return bytes;
+  return { bytes, datasum };
 }
 
 /** Keywords that describe the primary HDU's own data and must not be copied into an extension. */

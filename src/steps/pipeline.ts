@@ -32,7 +32,7 @@ export async function processRaw(raw: RawFile, options: ProcessingOptions): Prom
   const outcomes: StepOutcome[] = [outcome];
   const timings: Record<string, number> = {};
   let merged: HduOutput | undefined;
-  let storedData: Map<Hdu, Buffer> | undefined;
+  let storedData: Map<Hdu, { bytes: Buffer; datasum: number }> | undefined;
   for (const step of STEP_NAMES) {
     if (!options.steps[step]) {
       outcomes.push({ step, status: 'disabled', warnings: [] });
@@ -59,13 +59,13 @@ export async function processRaw(raw: RawFile, options: ProcessingOptions): Prom
     .map((h) => {
       const stored = storedData?.get(h);
       // The merge read IM1..IM4 already: copy the very bytes it saw.
-      return { header: h.header, data: stored ? { kind: 'bytes', bytes: stored } : { kind: 'copy', source: raw.source, offset: h.dataOffset, length: h.dataPaddedBytes } };
+      return { header: h.header, data: stored ? { kind: 'bytes', bytes: stored.bytes, datasum: stored.datasum } : { kind: 'copy', source: raw.source, offset: h.dataOffset, length: h.dataPaddedBytes } };
     });
   if (merged) outputs.push(merged);
   return { raw, outputs, outcomes, uniqName: name, timings };
 }
 
-async function makeMerged(raw: RawFile): Promise<{ outcome: StepOutcome; hdu?: HduOutput; storedData?: Map<Hdu, Buffer> }> {
+async function makeMerged(raw: RawFile): Promise<{ outcome: StepOutcome; hdu?: HduOutput; storedData?: Map<Hdu, { bytes: Buffer; datasum: number }> }> {
   try {
     const image = await buildMergedImage(raw);
     markQuadrants(raw);
