@@ -33,7 +33,10 @@ export function onesComplementSum(bytes: Uint8Array, sum = 0): number {
       b1 += odd & 0xffff;
       b3 += odd >>> 16;
     }
-    return addSums(fold(hi, lo), byteTotalsSum(b0, b1, b2, b3));
+    // The little-endian load put the big-endian word's first byte in b0.
+    hi += b0 * 256 + b1;
+    lo += b2 * 256 + b3;
+    return fold(hi, lo);
   }
   for (let i = 0; i < n; i += 4) {
     hi += (bytes[i]! << 8) | bytes[i + 1]!;
@@ -56,11 +59,11 @@ function fold(hi: number, lo: number): number {
 }
 
 /**
- * The ones'-complement sum of big-endian words from the totals of their first, second, third
- * and fourth bytes (each exact, below 2^44): for producers that sum bytes as they write them.
+ * The ones'-complement sum of big-endian 32-bit words from the totals of their high and low
+ * 16-bit halves (each exact, below 2^53): for producers that sum as they write.
  */
-export function byteTotalsSum(b0: number, b1: number, b2: number, b3: number): number {
-  return fold(b0 * 256 + b1, b2 * 256 + b3);
+export function sumOfHalves(hi: number, lo: number): number {
+  return fold(hi, lo);
 }
 
 /** Ones'-complement addition of two 32-bit sums. */

@@ -15,10 +15,11 @@
  * float32 rows; the 98 MB MERGED of a full frame is never whole in memory, and there is no
  * full-size float64 intermediate.
  */
-import { addSums, byteTotalsSum, Header, onesComplementSum, storedValueReader, TruncatedFitsError, type Card, type DataChunk, type Hdu } from '../fits/index.js';
+import { addSums, Header, onesComplementSum, sumOfHalves, storedValueReader, TruncatedFitsError, type Card, type DataChunk, type Hdu } from '../fits/index.js';
 import type { RawFile } from './raw-file.js';
 import { histogramStats, regionStats, type RegionStats } from './overscan.js';
 import { MERGED_QUADRANTS } from '../mods/merged.js';
+import { KernelArena } from '../wasm/kernels.js';
 
 export const BIAS_COLUMN_SKIP = 2;
 export const BIAS_ROW_SKIP = 2;
@@ -68,23 +69,27 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
     }
   }
   const region: Region = [BIAS_ROW_SKIP, ny - BIAS_ROW_SKIP, xtrim + BIAS_COLUMN_SKIP, nx];
+  const width = 2 * xtrim;
+  const height = 2 * ny;
+  const rowsPerChunk = Math.max(1, Math.min(height, Math.floor(CHUNK_BYTES / (4 * width))));
+  // One arena for the stored data units (read straight into it) and the output chunk.
+  const arena = new KernelArena(raw.images.reduce((n, image) => n + image.dataPaddedBytes + 16, rowsPerChunk * width * 4 + 16));
   const storedData = new Map<Hdu, { bytes: Buffer; datasum: number }>();
   const amplifiers: Amplifier[] = [];
   for (const image of raw.images) {
-    const stored = await readPaddedData(raw, image);
+    const stored = await readPaddedData(raw, image, arena);
     storedData.set(image, stored);
-    amplifiers.push(openAmplifier(image, stored.bytes, nx, region));
+    amplifiers.push(openAmplifier(image, stored.bytes, nx, region, arena));
   }
-  const width = 2 * xtrim;
-  const height = 2 * ny;
   const placements = MERGED_QUADRANTS.map((q) => ({
     amplifier: amplifiers[q.source - 1]!, rowBlock: q.rowBlock, colOffset: q.colBlock * xtrim, flipCols: q.flipCols,
   }));
+  const chunk = arena.take(rowsPerChunk * width * 4);
   return {
     width,
     height,
     byteLength: width * height * 4,
-    chunks: () => mergedChunks({ width, height, ny, xtrim, placements }),
+    chunks: () => mergedChunks({ width, height, ny, xtrim, rowsPerChunk, chunk, placements }),
     quadrantStats: MERGED_QUADRANTS.map((q) => amplifiers[q.source - 1]!.stats) as MergedImage['quadrantStats'],
     storedData,
   };
@@ -98,10 +103,10 @@ interface Amplifier {
   stats: RegionStats;
   /**
    * Writes source row `row` (0-based from the bottom), bias-subtracted and trimmed to its first
-   * `out.length` columns, into `out` as big-endian float32 words, columns reversed when `flip`.
-   * `out` is a native view of the output bytes. Returns the ones'-complement sum of those bytes.
+   * `out.length / 4` columns, into `out` as big-endian float32, columns reversed when `flip`.
+   * Returns the ones'-complement sum of those bytes.
    */
-  placeRow(row: number, out: Uint32Array, flip: boolean): number;
+  placeRow(row: number, out: Buffer, flip: boolean): number;
 }
 
 interface Layout {
@@ -109,15 +114,15 @@ interface Layout {
   height: number;
   ny: number;
   xtrim: number;
+  rowsPerChunk: number;
+  /** Where each chunk is made, reused: a chunk is valid until the next is asked for. */
+  chunk: Buffer;
   placements: Array<{ amplifier: Amplifier; rowBlock: number; colOffset: number; flipCols: boolean }>;
 }
 
 /** The MERGED rows (row 1 at the bottom): every quadrant flipped up/down, Q2/Q4 also left/right. */
 function* mergedChunks(layout: Layout): Generator<DataChunk> {
-  const { width, height, ny, xtrim, placements } = layout;
-  const rowsPerChunk = Math.max(1, Math.min(height, Math.floor(CHUNK_BYTES / (4 * width))));
-  const buffer = Buffer.allocUnsafeSlow(rowsPerChunk * width * 4);
-  const words = new Uint32Array(buffer.buffer, buffer.byteOffset, rowsPerChunk * width);
+  const { width, height, ny, xtrim, rowsPerChunk, chunk, placements } = layout;
   for (let first = 0; first < height; first += rowsPerChunk) {
     const rows = Math.min(rowsPerChunk, height - first);
     let sum = 0;
@@ -126,109 +131,39 @@ function* mergedChunks(layout: Layout): Generator<DataChunk> {
       const block = row < ny ? 0 : 1;
       for (const p of placements) {
         if (p.rowBlock !== block) continue;
-        const start = i * width + p.colOffset;
-        sum = addSums(sum, p.amplifier.placeRow(ny - 1 - (row - block * ny), words.subarray(start, start + xtrim), p.flipCols));
+        const start = 4 * (i * width + p.colOffset);
+        sum = addSums(sum, p.amplifier.placeRow(ny - 1 - (row - block * ny), chunk.subarray(start, start + 4 * xtrim), p.flipCols));
       }
     }
-    yield { bytes: buffer.subarray(0, rows * width * 4), sum };
+    yield { bytes: chunk.subarray(0, rows * width * 4), sum };
   }
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 /**
- * Unsigned 16-bit data (BITPIX 16, BZERO 32768, BSCALE 1: every MODS raw file) have only 65536
- * possible stored words, so each amplifier gets a table from the stored word, as a native load of
- * the big-endian bytes gives it, to the big-endian bits of float32(physical − bias): one lookup
- * per pixel, no byte swapping. Physical and bias are integers or halves, so the double
- * subtraction before the float32 rounding is exactly numpy's.
+ * Unsigned 16-bit data (BITPIX 16, BZERO 32768, BSCALE 1: every MODS raw file) go through the
+ * SIMD kernel (src/wasm/kernels.wat): stored big-endian words to big-endian float32 of
+ * physical − bias, summed as written. Physical and bias are integers or halves, so float32
+ * arithmetic gives exactly numpy's double subtraction rounded to float32. Anything else goes
+ * through the general decoder.
  */
-function openAmplifier(image: Hdu, stored: Buffer, nx: number, region: Region): Amplifier {
+function openAmplifier(image: Hdu, stored: Buffer, nx: number, region: Region, arena: KernelArena): Amplifier {
   const bzero = image.header.number('BZERO') ?? 0;
   const bscale = image.header.number('BSCALE') ?? 1;
-  if (image.bitpix === 16 && bzero === 32768 && bscale === 1) return uint16Amplifier(stored, nx, region);
+  if (image.bitpix === 16 && bzero === 32768 && bscale === 1) return uint16Amplifier(stored, nx, region, arena);
   return generalAmplifier(image, stored, nx, region, bzero, bscale);
 }
 
-function uint16Amplifier(stored: Buffer, nx: number, region: Region): Amplifier {
+function uint16Amplifier(stored: Buffer, nx: number, region: Region, arena: KernelArena): Amplifier {
   const stats = bigEndianUint16Stats(stored, nx, region);
-  const table = pixelTable(stats.median);
-  // allocUnsafeSlow gives the buffer to itself: offset 0, so 16-bit aligned.
-  const words = new Uint16Array(stored.buffer, stored.byteOffset, Math.floor(stored.length / 2));
+  if (!Number.isInteger(2 * stats.median)) throw new Error(`internal: the median of whole numbers came out as ${stats.median}`);
   return {
     stats,
     placeRow(row, out, flip) {
-      const xtrim = out.length;
-      const first = row * nx + (flip ? xtrim - 1 : 0);
-      if (!LITTLE_ENDIAN) {
-        for (let c = 0; c < xtrim; c++) out[c] = table[words[flip ? first - c : first + c]!]!;
-        return onesComplementSum(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
-      }
-      const totals: ByteTotals = [0, 0, 0, 0];
-      if (flip) lookUpBackward(table, words, first, out, totals);
-      else lookUpForward(table, words, first, out, totals);
-      return byteTotalsSum(...totals);
+      const first = 2 * row * nx;
+      const [hi, lo] = arena.place(stored.subarray(first, first + out.length / 2), out, flip, stats.median);
+      return sumOfHalves(hi, lo);
     },
   };
-}
-
-type ByteTotals = [number, number, number, number];
-
-/*
- * out[c] = table[words[from + c]], summed as written in the byte lanes of onesComplementSum's
- * fast path, in blocks of 256 words so that no 16-bit lane of the int32 accumulators overflows.
- * Two copies with a constant stride each: V8 compiles a variable stride much slower. The whole
- * row in one call lets V8 optimize the loop early (on-stack) in a short-lived `dataman process`.
- */
-function lookUpForward(table: Uint32Array, words: Uint16Array, from: number, out: Uint32Array, totals: ByteTotals): void {
-  const n = out.length;
-  for (let start = 0; start < n; start += 256) {
-    const end = Math.min(n, start + 256);
-    let even = 0, odd = 0;
-    for (let c = start, k = from + start; c < end; c++, k++) {
-      const w = table[words[k]!]!;
-      out[c] = w;
-      even = (even + (w & 0x00ff00ff)) | 0;
-      odd = (odd + ((w >>> 8) & 0x00ff00ff)) | 0;
-    }
-    addLanes(totals, even, odd);
-  }
-}
-
-function lookUpBackward(table: Uint32Array, words: Uint16Array, from: number, out: Uint32Array, totals: ByteTotals): void {
-  const n = out.length;
-  for (let start = 0; start < n; start += 256) {
-    const end = Math.min(n, start + 256);
-    let even = 0, odd = 0;
-    for (let c = start, k = from - start; c < end; c++, k--) {
-      const w = table[words[k]!]!;
-      out[c] = w;
-      even = (even + (w & 0x00ff00ff)) | 0;
-      odd = (odd + ((w >>> 8) & 0x00ff00ff)) | 0;
-    }
-    addLanes(totals, even, odd);
-  }
-}
-
-function addLanes(totals: ByteTotals, even: number, odd: number): void {
-  totals[0] += even & 0xffff;
-  totals[2] += even >>> 16;
-  totals[1] += odd & 0xffff;
-  totals[3] += odd >>> 16;
-}
-
-/** Stored word (as natively loaded) → big-endian float32 bits (as natively stored) of physical − bias. */
-function pixelTable(bias: number): Uint32Array {
-  const table = new Uint32Array(65536);
-  const value = new Float32Array(1);
-  const bits = new Uint32Array(value.buffer);
-  for (let loaded = 0; loaded < 65536; loaded++) {
-    const stored = LITTLE_ENDIAN ? ((loaded & 0xff) << 8) | (loaded >>> 8) : loaded;
-    value[0] = (stored ^ 0x8000) - bias; // stored + 32768 is the word with its top bit flipped
-    const b = bits[0]!;
-    table[loaded] = LITTLE_ENDIAN ? (((b & 0xff) << 24) | ((b & 0xff00) << 8) | ((b >>> 8) & 0xff00) | (b >>> 24)) >>> 0 : b;
-  }
-  return table;
 }
 
 /** Overscan statistics straight from stored big-endian 16-bit words with BZERO 32768. */
@@ -250,11 +185,10 @@ function generalAmplifier(image: Hdu, stored: Buffer, nx: number, region: Region
   return {
     stats,
     placeRow(row, out, flip) {
-      const xtrim = out.length;
+      const xtrim = out.length / 4;
       const base = row * nx;
-      const bytes = new DataView(out.buffer, out.byteOffset, out.byteLength);
-      for (let c = 0; c < xtrim; c++) bytes.setFloat32(4 * c, value(base + (flip ? xtrim - 1 - c : c)) - stats.median);
-      return onesComplementSum(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+      for (let c = 0; c < xtrim; c++) out.writeFloatBE(value(base + (flip ? xtrim - 1 - c : c)) - stats.median, 4 * c);
+      return onesComplementSum(out);
     },
   };
 }
@@ -262,11 +196,12 @@ function generalAmplifier(image: Hdu, stored: Buffer, nx: number, region: Region
 /** Bytes read at a time: each piece is summed while it is still in cache. */
 const READ_PIECE_BYTES = 1 << 20;
 
-/** The data unit with its padding (the output copies it whole) and its DATASUM. */
-async function readPaddedData(raw: RawFile, image: Hdu): Promise<{ bytes: Buffer; datasum: number }> {
+/** The data unit with its padding (the output copies it whole) and its DATASUM, read into the arena. */
+async function readPaddedData(raw: RawFile, image: Hdu, arena: KernelArena): Promise<{ bytes: Buffer; datasum: number }> {
   const length = image.dataPaddedBytes; // whole 2880-byte blocks: every piece below is whole words
-  const bytes = Buffer.allocUnsafeSlow(length);
-  let datasum = 0;
+  const bytes = arena.take(length);
+  let hi = 0;
+  let lo = 0;
   for (let done = 0; done < length; ) {
     const want = Math.min(READ_PIECE_BYTES, length - done);
     const piece = await raw.source.read(image.dataOffset + done, want, bytes.subarray(done, done + want));
@@ -275,10 +210,12 @@ async function readPaddedData(raw: RawFile, image: Hdu): Promise<{ bytes: Buffer
         path: raw.source.path, hduIndex: image.index, offset: image.dataOffset + done + piece.length,
       });
     }
-    datasum = onesComplementSum(piece, datasum);
+    const [h, l] = arena.halves(piece);
+    hi += h;
+    lo += l;
     done += want;
   }
-  return { bytes, datasum };
+  return { bytes, datasum: sumOfHalves(hi, lo) };
 }
 
 /** Keywords that describe the primary HDU's own data and must not be copied into an extension. */

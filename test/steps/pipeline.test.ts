@@ -102,7 +102,7 @@ test('the merge puts each fiducial mark in its own corner at its level, bias rem
   }
 });
 
-test('amplifiers stored as float32 or int32 give the same MERGED as the unsigned 16-bit table path', async (t) => {
+test('amplifiers stored as float32 or int32 give the same MERGED as the unsigned 16-bit SIMD kernel', async (t) => {
   const dir = await tempDir(t);
   const p = await generateAndProcess(dir, { roi: '1k', seed: 11 });
   const expected = findHdu(p.hdus, 'MERGED')!;

@@ -1,0 +1,95 @@
+/**
+ * The WebAssembly kernels (kernels.wat): the passes over every pixel of a frame, in SIMD. An
+ * arena is one instance with its own memory, sized once for a job: the caller reads its data
+ * straight into the arena's views (no copy), runs the kernels and writes the results from
+ * views again. Views stay valid for the arena's life because its memory never grows after
+ * creation.
+ */
+import { KERNELS_WASM_BASE64 } from './kernels-binary.js';
+
+/** The part of the WebAssembly API used here (the project's type libraries do not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface Exports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  place(src: number, n: number, flip: number, bias: number, dst: number, sums: number): void;
+  halves(src: number, words: number, sums: number): void;
+}
+
+let compiled: object | undefined;
+
+function kernelsModule(): object {
+  compiled ??= new wasm.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+  return compiled;
+}
+
+/** Pixels per `place` call and words per `halves` call: no 32-bit total can overflow. */
+export const MAX_PLACE_PIXELS = 32768;
+export const MAX_HALVES_WORDS = 65536;
+
+const PAGE = 65536;
+
+export class KernelArena {
+  private readonly exports: Exports;
+  private readonly bytes: Buffer;
+  private readonly sumsAt: number;
+  private next = 0;
+
+  /** An arena with room for `size` bytes of the caller's data (plus 8 of its own). */
+  constructor(size: number) {
+    this.exports = new wasm.Instance(kernelsModule()).exports as Exports;
+    const memory = this.exports.memory;
+    const pages = Math.ceil((size + 16) / PAGE) - memory.buffer.byteLength / PAGE;
+    if (pages > 0) memory.grow(pages);
+    this.bytes = Buffer.from(memory.buffer);
+    this.sumsAt = this.bytes.length - 8;
+  }
+
+  /** Takes the next `length` bytes of the arena (16-byte aligned) as a Buffer view. */
+  take(length: number): Buffer {
+    const start = this.next;
+    if (start + length > this.sumsAt) throw new RangeError(`arena of ${this.sumsAt} bytes is full (asked for ${length} more at ${start})`);
+    this.next = (start + length + 15) & ~15;
+    return this.bytes.subarray(start, start + length);
+  }
+
+  /**
+   * Writes `n` big-endian float32 values physical − bias into `out`, from the stored big-endian
+   * 16-bit words (BZERO 32768) at `words`, reversed when `flip`. Both must be views of this arena.
+   * Returns the totals of the output words' high and low 16-bit halves.
+   */
+  place(words: Buffer, out: Buffer, flip: boolean, bias: number): [number, number] {
+    const n = out.length / 4;
+    if (words.length !== 2 * n || n > MAX_PLACE_PIXELS) throw new RangeError(`place: ${words.length} bytes of words for ${out.length} bytes of output (at most ${MAX_PLACE_PIXELS} pixels)`);
+    this.exports.place(this.offsetOf(words), n, flip ? 1 : 0, bias, this.offsetOf(out), this.sumsAt);
+    return this.sums();
+  }
+
+  /** Totals of the high and low 16-bit halves of the big-endian 32-bit words of `data` (a view of this arena). */
+  halves(data: Buffer): [number, number] {
+    if (data.length % 4 !== 0) throw new RangeError(`halves: ${data.length} bytes is not whole 32-bit words`);
+    let hi = 0;
+    let lo = 0;
+    const offset = this.offsetOf(data);
+    for (let word = 0, words = data.length / 4; word < words; word += MAX_HALVES_WORDS) {
+      this.exports.halves(offset + 4 * word, Math.min(MAX_HALVES_WORDS, words - word), this.sumsAt);
+      const [h, l] = this.sums();
+      hi += h;
+      lo += l;
+    }
+    return [hi, lo];
+  }
+
+  private sums(): [number, number] {
+    return [this.bytes.readUInt32LE(this.sumsAt), this.bytes.readUInt32LE(this.sumsAt + 4)];
+  }
+
+  private offsetOf(view: Buffer): number {
+    if (view.buffer !== this.bytes.buffer) throw new RangeError('not a view of this arena');
+    return view.byteOffset;
+  }
+}
