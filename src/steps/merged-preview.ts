@@ -49,6 +49,9 @@ export class MergeError extends Error {}
 /** Rows per chunk: about 1 MB, few enough write calls and little memory. */
 const CHUNK_BYTES = 1 << 20;
 
+/** WebAssembly memory is at most 4 GiB; far beyond any MODS frame. */
+const MAX_ARENA_BYTES = 2 ** 31;
+
 /**
  * Reads IM1..IM4 and measures their overscan; the merged pixels are computed later, chunk by
  * chunk, as they are written. Geometry (nx, ny, OVRSCAN1) from IM1, as the reference.
@@ -73,7 +76,9 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
   const height = 2 * ny;
   const rowsPerChunk = Math.max(1, Math.min(height, Math.floor(CHUNK_BYTES / (4 * width))));
   // One arena for the stored data units (read straight into it) and the output chunk.
-  const arena = new KernelArena(raw.images.reduce((n, image) => n + image.dataPaddedBytes + 16, rowsPerChunk * width * 4 + 16));
+  const arenaBytes = raw.images.reduce((n, image) => n + image.dataPaddedBytes + 16, rowsPerChunk * width * 4 + 16);
+  if (arenaBytes > MAX_ARENA_BYTES) throw new MergeError(`the amplifiers hold ${arenaBytes} bytes, more than the merge handles (${MAX_ARENA_BYTES}); a MODS full frame holds about 52 MB`);
+  const arena = new KernelArena(arenaBytes);
   const storedData = new Map<Hdu, { bytes: Buffer; datasum: number }>();
   const amplifiers: Amplifier[] = [];
   for (const image of raw.images) {

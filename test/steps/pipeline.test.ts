@@ -278,3 +278,13 @@ describe('broken raw files give their documented warning or error, never a crash
     assert.deepEqual((await readdir(join(dir, caseDir!))).filter((n) => n.startsWith('processed-')), []);
   });
 });
+
+test('amplifiers too large for the merge skip makeOTM with a reason instead of failing the file', async () => {
+  const { generateRaw } = await import('../../src/simulate/index.js');
+  const { openRawFile } = await import('../../src/steps/raw-file.js');
+  const { buildMergedImage, MergeError } = await import('../../src/steps/merged-preview.js');
+  const raw = await openRawFile(bufferSource(generateRaw({ roi: '1k' }).bytes));
+  // As a header could claim: four data units of 1 GiB (nothing is read or allocated before the check).
+  for (const image of raw.images) Object.assign(image, { dataPaddedBytes: 2 ** 30 });
+  await assert.rejects(buildMergedImage(raw), (err: unknown) => err instanceof MergeError && /more than the merge handles/.test(err.message));
+});
