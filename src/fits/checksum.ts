@@ -3,6 +3,7 @@
  * Appendix J): 32-bit ones'-complement sums of big-endian words, DATASUM as a decimal string,
  * CHECKSUM as the 16-character ASCII encoding of the complemented HDU sum.
  */
+import { KernelArena } from '../wasm/kernels.js';
 
 /**
  * Ones'-complement sum of `bytes` (a multiple of 4 long) added to `sum`. Sums the high and low
@@ -14,6 +15,19 @@ export function onesComplementSum(bytes: Uint8Array, sum = 0): number {
   let hi = sum >>> 16;
   let lo = sum & 0xffff;
   const n = bytes.length;
+  if (n >= KERNEL_MIN_BYTES) {
+    // Large inputs through the SIMD kernel, a cache-sized piece at a time copied into its memory.
+    kernel ??= { arena: new KernelArena(KERNEL_PIECE_BYTES), piece: Buffer.alloc(0) };
+    if (kernel.piece.length === 0) kernel.piece = kernel.arena.take(KERNEL_PIECE_BYTES);
+    for (let at = 0; at < n; at += KERNEL_PIECE_BYTES) {
+      const part = bytes.subarray(at, Math.min(n, at + KERNEL_PIECE_BYTES));
+      kernel.piece.set(part);
+      const [h, l] = kernel.arena.halves(kernel.piece.subarray(0, part.length));
+      hi += h;
+      lo += l;
+    }
+    return fold(hi, lo);
+  }
   if (bytes.byteOffset % 4 === 0 && LITTLE_ENDIAN) {
     // Fast path, two bytes per lane: each 32-bit load is split into bytes 0 and 2 and bytes 1
     // and 3, summed as 16-bit lanes of int32 accumulators for blocks short enough that no lane
@@ -46,6 +60,11 @@ export function onesComplementSum(bytes: Uint8Array, sum = 0): number {
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Inputs from this size go through the SIMD kernel, in pieces of this size (kept in cache). */
+const KERNEL_MIN_BYTES = 64 * 1024;
+const KERNEL_PIECE_BYTES = 256 * 1024;
+let kernel: { arena: KernelArena; piece: Buffer } | undefined;
 
 function fold(hi: number, lo: number): number {
   // Carry each half into the other until neither overflows 16 bits.

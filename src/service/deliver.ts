@@ -276,9 +276,10 @@ class Delivery {
     const temp = join(repoDir, tempName(this.req.baseName, 'part', this.randomId));
     const target = await this.openFile(temp, 'wx', this.req.fileMode);
     this.temps.add(temp);
+    const buffer = Buffer.allocUnsafe(this.chunkBytes);
     let bytes = 0;
     for (;;) {
-      const chunk = await this.op('read', procPath, () => readFully(this.fs, source, bytes, this.chunkBytes));
+      const chunk = await this.op('read', procPath, () => readFully(this.fs, source, bytes, this.chunkBytes, buffer));
       if (chunk.length === 0) break;
       await this.op('write', temp, () => writeFully(this.fs, target, chunk, bytes));
       bytes += chunk.length;
@@ -319,10 +320,12 @@ class Delivery {
       if (typeof structure === 'string') return structure;
       checksums = new SequentialChecksums(structure);
     }
+    const copied = Buffer.allocUnsafe(this.chunkBytes);
+    const processed = Buffer.allocUnsafe(this.chunkBytes);
     for (let offset = 0; offset < copy.bytes; ) {
-      const chunk = await this.op('read', temp, () => readFully(this.fs, handle, offset, this.chunkBytes));
+      const chunk = await this.op('read', temp, () => readFully(this.fs, handle, offset, this.chunkBytes, copied));
       if (chunk.length === 0) return `${temp} ended at byte ${offset} of ${copy.bytes}`;
-      const original = await this.op('read', procPath, () => readFully(this.fs, source, offset, chunk.length));
+      const original = await this.op('read', procPath, () => readFully(this.fs, source, offset, chunk.length, processed));
       if (!chunk.equals(original)) return `bytes ${offset}..${offset + chunk.length - 1} differ from ${procPath}`;
       checksums?.update(chunk, offset);
       offset += chunk.length;

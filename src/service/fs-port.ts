@@ -92,8 +92,10 @@ export const nodeFsPort: FsPort = {
 };
 
 /** Reads `length` bytes at `position` into a new buffer, looping over short reads; shorter only at the end of the file. */
-export async function readFully(fs: FsPort, handle: FsHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
+export async function readFully(fs: FsPort, handle: FsHandle, position: number, length: number, into?: Buffer): Promise<Buffer> {
+  // A caller's buffer, reused across chunks, spares the page faults of a fresh one each time.
+  const buffer = into === undefined ? Buffer.allocUnsafe(length) : into.subarray(0, length);
+  if (buffer.length < length) throw new RangeError(`read into ${into!.length} bytes: ${length} asked`);
   let filled = 0;
   while (filled < length) {
     const n = await fs.read(handle, buffer, filled, length - filled, position + filled);
@@ -126,7 +128,7 @@ export function portByteSource(fs: FsPort, handle: FsHandle): ByteSource {
   return {
     path: handle.path,
     size: async () => (await fs.stat(handle.path)).size,
-    read: (offset, length) => readFully(fs, handle, offset, length),
+    read: (offset, length, into) => readFully(fs, handle, offset, length, into),
     close: () => fs.close(handle),
   };
 }
