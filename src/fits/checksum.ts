@@ -124,26 +124,3 @@ export function encodeChecksum(value: number, complement = true): string {
 
 /** The all-ones sum a correctly stamped HDU adds up to (negative zero). */
 export const CHECKSUM_OK = 0xffffffff;
-
-/**
- * The ones'-complement sum of 32-bit words given by their numeric values (as a `Uint32Array`
- * holds them natively): the checksum of those words written big-endian, without writing them.
- * Lets a producer of big-endian data (a float32 image before its byte swap) sum it in one cheap pass.
- */
-export function wordValuesSum(words: Uint32Array, sum = 0): number {
-  let hi = sum >>> 16;
-  let lo = sum & 0xffff;
-  // int32 accumulators over blocks short enough not to overflow (2^15 × 0xffff < 2^31).
-  for (let start = 0; start < words.length; start += 32768) {
-    const end = Math.min(words.length, start + 32768);
-    let h = 0, l = 0;
-    for (let i = start; i < end; i++) {
-      const w = words[i]!;
-      h = (h + (w >>> 16)) | 0;
-      l = (l + (w & 0xffff)) | 0;
-    }
-    hi += h;
-    lo += l;
-  }
-  return fold(hi, lo);
-}
