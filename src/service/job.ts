@@ -14,7 +14,7 @@ import type { Logger } from '../ops/logger.js';
 import type { DatamanConfig } from '../ops/config.js';
 import { backoffMs, deliver, DeliveryError, prepareProcTemp, type DeliveryProgress, type DeliveryResult, type FsPort } from './deliver.js';
 import { isTransientErrno } from './delivery-errors.js';
-import type { Ledger, LedgerRow } from './ledger.js';
+import { isLedgerUnavailable, whenLedgerWritable, type Ledger, type LedgerRow } from './ledger.js';
 import { ProcessingError, type WorkerPool } from './worker-pool.js';
 import type { WorkerOptions } from './worker-protocol.js';
 import { findOrphans, removeStaleTemps } from './recovery.js';
@@ -81,6 +81,11 @@ export async function runJob(
   const obsDate = parts.obsDate ?? row.obsDate ?? 'unknown-date';
   const channel = parts.channel ?? row.channel ?? 'unknown';
   const dayDir = join(config.paths.procDir, obsDate);
+  // A ledger that cannot be written for now (locked, disk full, read-only) holds the job at that
+  // step until it can: the record never falls behind what was done on disk.
+  const record = <T>(fn: () => T): Promise<T> => whenLedgerWritable(fn, {
+    clock: ctx.clock, logger, what: name, signal: ctx.signal, random: ctx.random,
+  });
   // A start that finds this file half delivered by the last run finishes that delivery.
   let progress: DeliveryProgress | undefined = await findOrphans(row, dayDir, config.paths.repoDir, ledger);
   if (row.startedAt !== null) {
@@ -88,7 +93,7 @@ export async function runJob(
       logger.info(`${name}: removed ${temp}, left by a run that stopped while working on it`);
     }
   }
-  let current = ledger.markProcessing(row.id);
+  let current = await record(() => ledger.markProcessing(row.id));
   let processedTemp: string | undefined;
   let instrumentId = channel;
   let warnings: string[] = [];
@@ -114,10 +119,11 @@ export async function runJob(
         for (const w of warnings) logger.warn(`${name}: ${w}`);
         const summary = await describe(tempPath);
         instrumentId = summary.instrument?.toLowerCase() ?? channel;
-        current = ledger.setDetails(row.id, {
-          warnings: [...current.warnings, ...warnings],
+        const before = current;
+        current = await record(() => ledger.setDetails(row.id, {
+          warnings: [...before.warnings, ...warnings],
           imageType: summary.imageType, object: summary.object, exptime: summary.exptime, obsDate, channel,
-        });
+        }));
       }
       if (unsettled !== undefined) {
         // Processing overlapped the settle interval; nothing is delivered unless the raw file
@@ -125,7 +131,7 @@ export async function runJob(
         if (!(await confirmSettled(row.path, unsettled, ctx.clock, config.watch.settleMs))) {
           logger.info(`${name}: changed while it was processed; waiting for it again`);
           await rm(processedTemp, { force: true });
-          return { kind: 'changed', row: ledger.markWaiting(row.id) };
+          return { kind: 'changed', row: await record(() => ledger.markWaiting(row.id)) };
         }
         unsettled = undefined;
       }
@@ -140,29 +146,44 @@ export async function runJob(
       logger.info(`Processed image ${name} written to ${result.procPath}`);
       logger.info(`Processed image ${name} copied to ${config.paths.repoDir} as ${result.deliveredName}`);
       logger.info(`Updated ${result.pointerPath}`);
-      current = ledger.markDelivered(row.id, { procPath: result.procPath, repoPath: result.repoPath, deliveredName: result.deliveredName });
+      // Delivered: from here on only the record is missing, and it is waited for, never redone.
+      current = await record(() => ledger.markDelivered(row.id, { procPath: result.procPath, repoPath: result.repoPath, deliveredName: result.deliveredName }));
       logger.info(warnings.length > 0 ? `Done: ${name} processed and archived with ${warnings.length} warning(s)` : `Done: ${name} processed and archived`);
       return { kind: 'delivered', row: current, result, warnings };
     } catch (err) {
+      if (ctx.signal.aborted && isLedgerUnavailable(err)) {
+        // Stopping while the ledger could not record a step: it keeps the last state it did
+        // record, and the next start resumes from there (finishing a delivery already made).
+        logger.warn(`${name}: left for the next start; the ledger could not record its progress: ${(err as Error).message}`);
+        return { kind: 'interrupted', row: current };
+      }
+      if (unsettled !== undefined && !(err instanceof DeliveryError)
+        && !(await confirmSettled(row.path, unsettled, ctx.clock, config.watch.settleMs).catch(() => true))) {
+        // Processing failed on a raw file that was still being written (azcam rewrote it after
+        // it looked complete): not the file's fault. Wait for it again.
+        logger.info(`${name}: changed while it was processed (${(err as Error).message}); waiting for it again`);
+        if (processedTemp !== undefined) await rm(processedTemp, { force: true });
+        return { kind: 'changed', row: await record(() => ledger.markWaiting(row.id)) };
+      }
       const failure = classify(err);
       if (err instanceof DeliveryError) progress = err.progress;
       if (failure.retryable && !ctx.signal.aborted) {
         const delayMs = backoffMs(attempt, { random: ctx.random });
-        current = ledger.recordRetry(row.id, { code: failure.code, message: failure.message });
+        current = await record(() => ledger.recordRetry(row.id, { code: failure.code, message: failure.message }));
         logger.warn(`${name}: ${failure.message}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt})`);
         onRetry(current, err as Error, delayMs);
         await sleepUnlessAborted(ctx.clock, delayMs, ctx.signal);
         if (!ctx.signal.aborted) {
           // Queued while it waited; each retry is another attempt.
-          current = ledger.markProcessing(row.id);
+          current = await record(() => ledger.markProcessing(row.id));
           continue;
         }
       }
       if (ctx.signal.aborted && failure.retryable) {
         logger.warn(`${name}: not delivered before shutdown (${failure.message}); it stays queued for the next start`);
-        return { kind: 'interrupted', row: current.state === 'queued' ? current : ledger.recordRetry(row.id, { code: failure.code, message: failure.message }) };
+        return { kind: 'interrupted', row: current.state === 'queued' ? current : await record(() => ledger.recordRetry(row.id, { code: failure.code, message: failure.message })) };
       }
-      current = ledger.markFailed(row.id, { code: failure.code, message: failure.message });
+      current = await record(() => ledger.markFailed(row.id, { code: failure.code, message: failure.message }));
       logger.error(`${name}: ${failure.message}`);
       if (failure.stack) logger.error(`${name}: internal error, please report: ${failure.stack}`);
       return { kind: 'failed', row: current, code: failure.code, message: failure.message };

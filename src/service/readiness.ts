@@ -84,12 +84,18 @@ export type Readiness =
 /**
  * Waits until `path` is ready, has failed, or is gone. `firstSeenMs` starts the timeouts (a file
  * found again after a restart keeps its original clock).
+ *
+ * Time spent here is counted by the waits themselves, not read off the wall clock: a clock step
+ * (NTP, a hand-set clock) neither fails a file that is still being written (forward) nor
+ * stretches the grace period or the timeout by the size of the step (backward). Only the time
+ * before this call (since `firstSeenMs`) comes from the wall clock.
  */
 export async function waitUntilReady(path: string, options: ReadinessOptions, firstSeenMs = options.clock.now()): Promise<Readiness> {
   const look = options.look ?? lookAt;
   const { clock } = options;
   let previous: Look | undefined;
   let wholeSinceMs: number | undefined;
+  let elapsedMs = Math.max(0, clock.now() - firstSeenMs);
   for (;;) {
     if (options.signal?.aborted) return { status: 'aborted' };
     const now = clock.now();
@@ -101,8 +107,8 @@ export async function waitUntilReady(path: string, options: ReadinessOptions, fi
       return { status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: true, warnings: [], settled: still, lookedAtMs: now };
     }
     if (current.state === 'no-conpars') {
-      wholeSinceMs = still ? (wholeSinceMs ?? now) : now;
-      if (still && now - wholeSinceMs >= options.noConparsGraceMs) {
+      wholeSinceMs = still ? (wholeSinceMs ?? elapsedMs) : elapsedMs;
+      if (still && elapsedMs - wholeSinceMs >= options.noConparsGraceMs) {
         return {
           status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: false, settled: true, lookedAtMs: now,
           warnings: [`no CONPARS table after ${Math.round(options.noConparsGraceMs / 1000)} s; processed without it (temperatures -999.9)`],
@@ -115,13 +121,15 @@ export async function waitUntilReady(path: string, options: ReadinessOptions, fi
       // A file being written changes; one that holds still and cannot be read is broken.
       return { status: 'failed', code: current.error.code, reason: current.error.message };
     }
-    if (now - firstSeenMs >= options.incompleteTimeoutMs && current.state !== 'complete') {
+    if (elapsedMs >= options.incompleteTimeoutMs && current.state !== 'complete') {
       const why = current.state === 'incomplete' ? current.reason : current.state === 'broken' ? current.error.message : 'no CONPARS';
       return { status: 'failed', code: 'incomplete-timeout', reason: `still incomplete after ${Math.round(options.incompleteTimeoutMs / 1000)} s: ${why}` };
     }
     previous = current;
     // Complete files need only the settle interval; others are looked at each poll.
-    await sleep(clock, current.state === 'complete' ? options.settleMs : Math.max(options.pollMs, options.settleMs));
+    const waitMs = current.state === 'complete' ? options.settleMs : Math.max(options.pollMs, options.settleMs);
+    await sleep(clock, waitMs);
+    elapsedMs += waitMs;
   }
 }
 
@@ -133,7 +141,9 @@ export async function waitUntilReady(path: string, options: ReadinessOptions, fi
 export async function confirmSettled(
   path: string, seen: { size: number; mtimeMs: number; lookedAtMs: number }, clock: ServiceClock, settleMs: number,
 ): Promise<boolean> {
-  const left = seen.lookedAtMs + settleMs - clock.now();
+  // Never longer than one settle interval: a clock stepped back since the look must not make
+  // this wait for the size of the step.
+  const left = Math.min(settleMs, seen.lookedAtMs + settleMs - clock.now());
   if (left > 0) await sleep(clock, left);
   const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;

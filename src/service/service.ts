@@ -14,7 +14,7 @@ import type { DatamanConfig } from '../ops/config.js';
 import { DatamanError } from '../errors.js';
 import { type ServiceClock, systemClock } from '../ops/clock.js';
 import { createLoggerFromConfig, type Logger, type RootLogger } from '../ops/logger.js';
-import { openLedger, type Ledger, type LedgerOrigin, type LedgerRow } from './ledger.js';
+import { isLedgerUnavailable, openLedger, whenLedgerWritable, type Ledger, type LedgerOptions, type LedgerOrigin, type LedgerRow } from './ledger.js';
 import type { FsPort } from './deliver.js';
 import { waitUntilReady } from './readiness.js';
 import { RawWatcher, scanOnce } from './watcher.js';
@@ -44,6 +44,8 @@ export interface ServiceOptions {
   /** How long stop waits for files in progress before leaving them queued for the next start, ms. @default 60000 */
   stopTimeoutMs?: number;
   random?: () => number;
+  /** Ledger settings (tests: a short busy timeout, `onOpen` to inject faults through SQLite). */
+  ledger?: Pick<LedgerOptions, 'busyTimeoutMs' | 'onOpen'>;
 }
 
 /** Priority of queued files: a UDP trigger means an observer is waiting for that file. */
@@ -68,6 +70,8 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   private trigger: UdpTrigger | undefined;
   private readonly releasers: Array<{ name: string; release: () => Promise<void> | void }> = [];
   private readonly tracked = new Map<string, Tracked>();
+  /** Files reported while the ledger could not take them in, by path: the origin to note them with. */
+  private readonly deferred = new Map<string, { origin: LedgerOrigin }>();
   private readonly abort = new AbortController();
   private readonly pattern: RegExp;
   private stopping: Promise<void> | undefined;
@@ -123,7 +127,9 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       await stat(d).catch((err: Error) => this.logger.warn(`${d} is not available (${err.message}); files wait for it`));
     }
 
-    this.ledger = openLedger(config.paths.stateDir, { clock: this.clock });
+    // A lock held by another connection is waited for 1 s (this blocks the event loop); past
+    // that, ledger writes are retried with back-off (whenLedgerWritable) without blocking.
+    this.ledger = openLedger(config.paths.stateDir, { clock: this.clock, busyTimeoutMs: 1000, ...this.options.ledger });
     this.onRelease('ledger', () => this.ledger.close());
     this.pool = new WorkerPool(config.queue.concurrency);
     this.onRelease('workers', () => this.pool.close());
@@ -251,6 +257,48 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     if (this.stopping) return;
     const absolute = resolve(path);
     this.emit('file:detected', absolute, origin);
+    // Called from the sources' event handlers, which must never throw (that would end the
+    // process): a ledger that cannot take the file in now only delays it.
+    try {
+      this.admit(absolute, origin, existing);
+    } catch (err) {
+      if (isLedgerUnavailable(err)) this.admitLater(absolute, origin, existing, err);
+      else this.logger.error(`${basename(absolute)}: internal error while taking the file in, please report: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+
+  /** Tries `admit` again until the ledger takes it (or the service stops: the next start finds the file again). */
+  private admitLater(path: string, origin: LedgerOrigin, existing: LedgerRow | undefined, failed: unknown): void {
+    const pending = this.deferred.get(path);
+    if (pending) {
+      if (PRIORITY[origin] > PRIORITY[pending.origin]) pending.origin = origin;
+      return;
+    }
+    const entry = { origin };
+    this.deferred.set(path, entry);
+    void this.record(basename(path), () => this.admit(path, entry.origin, existing), failed)
+      .catch((err: Error) => {
+        if (this.abort.signal.aborted && isLedgerUnavailable(err)) this.logger.warn(`${basename(path)}: not taken in before shutdown (${err.message}); the next start finds it again`);
+        else this.logger.error(`${basename(path)}: internal error while taking the file in, please report: ${err.stack ?? err.message}`);
+      })
+      .finally(() => this.deferred.delete(path));
+  }
+
+  /** One ledger operation, waited for while the ledger is unavailable (see `whenLedgerWritable`). */
+  private record<T>(what: string, fn: () => T, failed?: unknown): Promise<T> {
+    return whenLedgerWritable(fn, { clock: this.clock, logger: this.logger, what, signal: this.abort.signal, random: this.options.random, failed });
+  }
+
+  /** Follows a tracked file through the completeness check into the queue. */
+  private follow(path: string, tracked: Tracked): void {
+    void this.waitAndQueue(path, tracked).catch((err: Error) => {
+      this.tracked.delete(path);
+      if (this.abort.signal.aborted && isLedgerUnavailable(err)) this.logger.warn(`${basename(path)}: left for the next start (${err.message})`);
+      else this.logger.error(`${basename(path)}: internal error while handling the file, please report: ${err.stack ?? err.message}`);
+    });
+  }
+
+  private admit(absolute: string, origin: LedgerOrigin, existing: LedgerRow | undefined): void {
     const name = basename(absolute);
     const { channel, obsDate } = nameParts(name, this.pattern);
     if (origin !== 'drop' && existing === undefined) {
@@ -272,15 +320,12 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     const row = existing ?? this.ledger.note(absolute, origin, { channel, obsDate });
     const tracked: Tracked = { row, priority: PRIORITY[origin] };
     this.tracked.set(absolute, tracked);
-    void this.waitAndQueue(absolute, tracked).catch((err: Error) => {
-      this.tracked.delete(absolute);
-      this.logger.error(`${name}: internal error while handling the file, please report: ${err.stack ?? err.message}`);
-    });
+    this.follow(absolute, tracked);
   }
 
   private async waitAndQueue(path: string, tracked: Tracked): Promise<void> {
     const name = basename(path);
-    tracked.row = this.ledger.markWaiting(tracked.row.id);
+    tracked.row = await this.record(name, () => this.ledger.markWaiting(tracked.row.id));
     const w = this.config.watch;
     const readiness = await waitUntilReady(path, {
       clock: this.clock, settleMs: w.settleMs, pollMs: w.intervalMs, noConparsGraceMs: w.noConparsGraceMs,
@@ -289,13 +334,13 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     if (readiness.status === 'aborted') return; // stays waiting in the ledger: resumed next start
     if (readiness.status === 'gone') {
       this.tracked.delete(path);
-      const row = this.ledger.markSkipped(tracked.row.id, 'the file disappeared before it was complete');
+      const row = await this.record(name, () => this.ledger.markSkipped(tracked.row.id, 'the file disappeared before it was complete'));
       this.logger.warn(`${name}: disappeared before it was complete; skipped`);
       this.emit('file:skipped', row, path, 'gone');
       return;
     }
     if (readiness.status === 'failed') {
-      const row = this.ledger.markFailed(tracked.row.id, { code: readiness.code, message: readiness.reason });
+      const row = await this.record(name, () => this.ledger.markFailed(tracked.row.id, { code: readiness.code, message: readiness.reason }));
       this.logger.error(`${name}: ${readiness.reason}`);
       this.emit('job:failed', row, { code: readiness.code, message: readiness.reason });
       await this.fileDropIfAny(row, 'failed', readiness.reason);
@@ -304,8 +349,9 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     }
     tracked.unsettled = readiness.settled ? undefined : { size: readiness.size, mtimeMs: readiness.mtimeMs, lookedAtMs: readiness.lookedAtMs };
     for (const warning of readiness.warnings) this.logger.warn(`${name}: ${warning}`);
-    this.ledger.setDetails(tracked.row.id, { size: readiness.size, mtimeMs: readiness.mtimeMs, completeAt: this.clock.now(), warnings: readiness.warnings });
-    tracked.row = this.ledger.markQueued(tracked.row.id);
+    const completeAt = this.clock.now();
+    await this.record(name, () => this.ledger.setDetails(tracked.row.id, { size: readiness.size, mtimeMs: readiness.mtimeMs, completeAt, warnings: readiness.warnings }));
+    tracked.row = await this.record(name, () => this.ledger.markQueued(tracked.row.id));
     this.emit('file:ready', tracked.row);
     void this.queue.add(() => this.runQueued(path, tracked), { priority: tracked.priority });
   }
@@ -326,10 +372,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
         waitingAgain = true;
         tracked.row = outcome.row;
         tracked.unsettled = undefined;
-        void this.waitAndQueue(path, tracked).catch((err: Error) => {
-          this.tracked.delete(path);
-          this.logger.error(`${basename(path)}: internal error while handling the file, please report: ${err.stack ?? err.message}`);
-        });
+        this.follow(path, tracked);
         return;
       }
       if (outcome.kind === 'delivered') {
@@ -340,13 +383,19 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
           this.logger.warn(`${basename(path)}: cannot checksum the raw file for the ledger: ${err.message}`);
           return null;
         });
-        if (checksum !== null) this.ledger.setDetails(outcome.row.id, { checksum });
+        if (checksum !== null) await this.record(basename(path), () => this.ledger.setDetails(outcome.row.id, { checksum }));
         await this.fileDropIfAny(outcome.row, 'done');
       } else if (outcome.kind === 'failed') {
         this.emit('job:failed', outcome.row, { code: outcome.code, message: outcome.message });
         await this.fileDropIfAny(outcome.row, 'failed', outcome.message);
       }
     } catch (err) {
+      if (this.abort.signal.aborted && isLedgerUnavailable(err)) {
+        // Stopping while the ledger could not record a step: the next start resumes from the
+        // last state it did record.
+        this.logger.warn(`${basename(path)}: left for the next start; the ledger could not record its progress: ${(err as Error).message}`);
+        return;
+      }
       // runJob records every failure it expects; this is anything else (a disk error while
       // recovering, the ledger failing). The file is recorded as failed, the service goes on.
       const e = err as NodeJS.ErrnoException;
@@ -354,7 +403,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       this.logger.error(`${basename(path)}: ${failure.message}`);
       if (!(err instanceof DatamanError)) this.logger.error(`${basename(path)}: internal error, please report: ${e?.stack ?? failure.message}`);
       try {
-        const row = this.ledger.markFailed(tracked.row.id, failure);
+        const row = await this.record(basename(path), () => this.ledger.markFailed(tracked.row.id, failure));
         this.emit('job:failed', row, failure);
       } catch (ledgerErr) {
         this.logger.error(`${basename(path)}: cannot record the failure in the ledger: ${(ledgerErr as Error).message}`);
