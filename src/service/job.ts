@@ -34,6 +34,8 @@ export interface JobContext {
   random: () => number;
   /** One delivery at a time per channel, so that `<CHAN>.new` always names the last one delivered. */
   channelLocks: Map<string, Promise<unknown>>;
+  /** When this service started (its clock): temporaries written before then are a dead run's. */
+  runningSinceMs?: number;
 }
 
 /** Runs `fn` after every earlier holder of `key` has finished. */
@@ -89,7 +91,7 @@ export async function runJob(
   // A start that finds this file half delivered by the last run finishes that delivery.
   let progress: DeliveryProgress | undefined = await findOrphans(row, dayDir, config.paths.repoDir, ledger);
   if (row.startedAt !== null) {
-    for (const temp of await removeStaleTemps([dayDir, config.paths.repoDir], name, ctx.clock.now())) {
+    for (const temp of await removeStaleTemps([dayDir, config.paths.repoDir], name, ctx.clock.now(), ctx.runningSinceMs)) {
       logger.info(`${name}: removed ${temp}, left by a run that stopped while working on it`);
     }
   }

@@ -82,10 +82,12 @@ async function isDeliveredCopyOf(path: string, name: string): Promise<boolean> {
 const STALE_TEMP_MS = 10_000;
 
 /**
- * Removes the dot-prefixed temporaries (`.<name>.part-…`, `.<name>.copy-…`) that a killed run left
- * for this file in the day folder and repoDir; returns what was removed.
+ * Removes the dot-prefixed temporaries (`.<name>.part-…`, `.<name>.tmp-…`) that a killed run left
+ * for this name in the given folders; returns what was removed. A temporary is stale when it was
+ * last written before `runningSinceMs` (the start of this service: nothing of this run made it,
+ * however young it is) or is older than STALE_TEMP_MS.
  */
-export async function removeStaleTemps(folders: string[], name: string, nowMs: number): Promise<string[]> {
+export async function removeStaleTemps(folders: string[], name: string, nowMs: number, runningSinceMs = Number.NEGATIVE_INFINITY): Promise<string[]> {
   const removed: string[] = [];
   for (const folder of folders) {
     const names = await readdir(folder).catch(() => [] as string[]);
@@ -93,7 +95,7 @@ export async function removeStaleTemps(folders: string[], name: string, nowMs: n
       if (!candidate.startsWith(`.${name}.`)) continue;
       const path = join(folder, candidate);
       const info = await stat(path).catch(() => undefined);
-      if (info === undefined || nowMs - info.mtimeMs < STALE_TEMP_MS) continue;
+      if (info === undefined || (info.mtimeMs >= runningSinceMs && nowMs - info.mtimeMs < STALE_TEMP_MS)) continue;
       await unlink(path);
       removed.push(path);
     }

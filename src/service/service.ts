@@ -22,6 +22,7 @@ import { UdpTrigger, triggerOptionsFromConfig } from './udp-trigger.js';
 import { WorkerPool } from './worker-pool.js';
 import { nameParts, runJob, sha256File, type JobContext } from './job.js';
 import { ensureDropFolders, fileDrop } from './drop-folder.js';
+import { removeStaleTemps } from './recovery.js';
 import type { ServiceEvents } from './events.js';
 import type { WorkerOptions } from './worker-protocol.js';
 import { attachMetrics } from './metrics.js';
@@ -68,6 +69,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   private pool!: WorkerPool;
   private queue!: PQueue;
   private trigger: UdpTrigger | undefined;
+  private watcher: RawWatcher | undefined;
   private readonly releasers: Array<{ name: string; release: () => Promise<void> | void }> = [];
   private readonly tracked = new Map<string, Tracked>();
   /** Files reported while the ledger could not take them in, by path: the origin to note them with. */
@@ -151,6 +153,12 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       this.onRelease('ISIS client', () => isis.close());
     }
 
+    // A pointer's temporary left by a killed run (it was replacing `<CHAN>.new`) is only litter.
+    for (const channel of config.channels) {
+      for (const temp of await removeStaleTemps([config.paths.repoDir], `${channel.toUpperCase()}.new`, this.clock.now(), this.startedAt)) {
+        this.logger.info(`Removed ${temp}, left by a run that stopped while updating the pointer`);
+      }
+    }
     // Work left by the last run first, then anything new on disk within the catch-up window.
     for (const row of this.ledger.interrupted()) {
       this.logger.info(`Resuming ${basename(row.path)} (${row.state} when the service last stopped)`);
@@ -165,7 +173,13 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       for (const f of drops.files) this.intake(f.path, 'drop');
     }
 
-    const watcher = new RawWatcher({ folders: channelDirs, usePolling: config.watch.usePolling, intervalMs: config.watch.intervalMs, namePattern: this.pattern });
+    // Files older than the catch-up window (at least 6 h, for clock skew between the camera
+    // computer and this one) are long done: not polled every interval.
+    const watcher = new RawWatcher({
+      folders: channelDirs, usePolling: config.watch.usePolling, intervalMs: config.watch.intervalMs, namePattern: this.pattern,
+      ignoreOlderThanMs: Math.max(config.watch.catchUpHours, 6) * 3600_000,
+    });
+    this.watcher = watcher;
     watcher.on('file', (p) => this.intake(p, 'watcher'));
     watcher.on('error', (err) => this.logger.error(`watcher: ${err.message}`));
     await watcher.start();
@@ -209,6 +223,11 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   /** Which sources are running: the watcher, the UDP trigger, the drop folder (null: none configured). */
   sourcesAlive(): { watcher: boolean; udp: boolean; drop: boolean | null } {
     return { ...this.alive };
+  }
+
+  /** Raw files the watcher polls (delivered ones and those beyond the catch-up window are not). */
+  watchedFiles(): number {
+    return this.watcher?.watchedFiles() ?? 0;
   }
 
   /** The status page's bound address, when it is enabled. */
@@ -363,7 +382,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     const ctx: JobContext = {
       config: this.config, ledger: this.ledger, pool: this.pool, logger: this.logger, clock: this.clock, fs: this.options.fs,
       workerOptions: this.workerOptions(), signal: this.abort.signal, random: this.options.random ?? Math.random,
-      channelLocks: this.channelLocks,
+      channelLocks: this.channelLocks, runningSinceMs: this.startedAt,
     };
     try {
       const outcome = await runJob(ctx, tracked.row, (row, err, delayMs) => this.emit('job:retry', row, err, delayMs), tracked.unsettled);
@@ -376,7 +395,10 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
         return;
       }
       if (outcome.kind === 'delivered') {
-        this.emit('delivery:done', outcome.row, outcome.result);
+        this.notify('delivery:done', outcome.row, outcome.result);
+        // Delivered raw files stay in their folder for good: polling them would cost a stat per
+        // file per interval, for ever. (A failed one is still watched: it may be rewritten.)
+        this.watcher?.forget(path);
         // The raw file's checksum is for the record, not for the observer: after delivery, and
         // before a drop-folder file is moved away.
         const checksum = await sha256File(path).catch((err: Error) => {
@@ -413,6 +435,22 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     }
   }
 
+  /**
+   * Calls each listener of an event that must not undo what it reports (metrics, quick looks,
+   * night log, ISIS…): a listener's exception is logged and the others still run; it is never
+   * taken for a failure of the file (a delivered file recorded as failed would be delivered
+   * again by the next trigger).
+   */
+  private notify<K extends keyof ServiceEvents>(event: K, ...args: ServiceEvents[K]): void {
+    for (const listener of this.listeners(event) as Array<(...a: ServiceEvents[K]) => void>) {
+      try {
+        listener.apply(this, args);
+      } catch (err) {
+        this.logger.error(`internal error in a ${event} listener, please report: ${(err as Error)?.stack ?? String(err)}`);
+      }
+    }
+  }
+
   private async fileDropIfAny(row: LedgerRow, outcome: 'done' | 'failed', reason?: string): Promise<void> {
     const dropDir = this.config.paths.dropDir;
     // Only files the operator put in the drop folder are moved; a reprocessing request made by
@@ -430,7 +468,9 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     const c = this.config;
     return {
       steps: { ...c.processing }, site: { ...c.site }, sensors: { ...c.sensors }, defaultSensors: { ...c.defaultSensors },
-      timeZone: c.timeZone, checksums: c.delivery.checksums, fsync: false,
+      // Flushed on the worker, while the settle interval usually still runs: delivery's own
+      // flush of the processed file then finds nothing left to write.
+      timeZone: c.timeZone, checksums: c.delivery.checksums, fsync: true,
     };
   }
 

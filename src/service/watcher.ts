@@ -15,6 +15,12 @@ export interface WatcherOptions {
   intervalMs: number;
   /** Base names that count. */
   namePattern: RegExp;
+  /**
+   * Files last modified longer ago than this when the watcher first lists them are not watched
+   * (the catch-up window): a raw folder keeps every night's files, and polling costs one stat
+   * per watched file per interval. @default watch everything
+   */
+  ignoreOlderThanMs?: number;
 }
 
 export interface WatcherEvents {
@@ -33,7 +39,8 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
 
   /** Starts watching; resolves once the initial listing is done (existing files are not reported). */
   async start(): Promise<void> {
-    const { folders, usePolling, intervalMs, namePattern } = this.options;
+    const { folders, usePolling, intervalMs, namePattern, ignoreOlderThanMs } = this.options;
+    const tooOld = (mtimeMs: number) => ignoreOlderThanMs !== undefined && mtimeMs < Date.now() - ignoreOlderThanMs;
     const watcher = watch([...folders], {
       ignoreInitial: true,
       depth: 0,
@@ -41,7 +48,7 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
       interval: intervalMs,
       binaryInterval: intervalMs,
       // Temporaries (dot files) and anything that is not a raw name are of no interest.
-      ignored: (path, stats) => stats?.isFile() === true && !namePattern.test(basename(path)),
+      ignored: (path, stats) => stats?.isFile() === true && (!namePattern.test(basename(path)) || tooOld(stats.mtimeMs)),
     });
     this.watcher = watcher;
     const report = (path: string) => {
@@ -51,6 +58,17 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
     watcher.on('change', report);
     watcher.on('error', (err) => this.emit('error', err instanceof Error ? err : new Error(String(err))));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  }
+
+  /** Stops watching a file that needs nothing more (delivered, failed or skipped). */
+  forget(path: string): void {
+    this.watcher?.unwatch(path);
+  }
+
+  /** How many files are being watched (each costs a stat per poll interval). */
+  watchedFiles(): number {
+    const watched = this.watcher?.getWatched() ?? {};
+    return Object.values(watched).reduce((n, names) => n + names.filter((name) => this.options.namePattern.test(name)).length, 0);
   }
 
   async close(): Promise<void> {

@@ -91,4 +91,8 @@ test('SIGKILL while files are processed and delivered, then restart: every file 
   assert.deepEqual(repo.sort(), [...files].sort(), 'each file delivered once, under its own name');
   const proc = (await readdir(join(root, 'proc', '20260115'))).filter((n) => n.endsWith('.fits'));
   assert.deepEqual(proc.sort(), [...files].sort(), 'one processed copy of each file');
+  // The killed runs' temporaries are gone too, although each restart came at once (found by the soak).
+  for (const folder of [join(root, 'newdata'), join(root, 'proc', '20260115')]) {
+    assert.deepEqual((await readdir(folder)).filter((n) => n.startsWith('.')), [], `temporaries left in ${folder}`);
+  }
 });

@@ -80,6 +80,7 @@ test('a repeated proc for a delivered file is logged and skipped; an unknown fil
   const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k' });
   await s.send(`proc /home/data/${raw.name}`);
   await nextEvent(s.service, 'delivery:done');
+  assert.equal(s.service.watchedFiles(), 0, 'a delivered raw file is polled no more');
   const skipped = nextEvent(s.service, 'file:skipped');
   await s.send(`proc /home/data/${raw.name}`);
   const [, , reason] = await skipped;
@@ -211,4 +212,24 @@ test('a file that changes while it is processed is not delivered until it holds 
   assert.ok(delivered.includes(Buffer.from("'second version'")), 'the delivered file is made from the final content');
   await s.service.idle();
   assert.deepEqual((await readdir(join(root, 'newdata'))).filter((n) => n.endsWith('.fits')), [first.name]);
+});
+
+test('a listener that throws on delivery:done is logged, the others still run; the file stays delivered, once', async (t) => {
+  const root = await tempDir(t);
+  const s = await startService(root);
+  t.after(() => s.stop());
+  s.service.prependListener('delivery:done', () => {
+    throw new Error('a listener bug');
+  });
+  const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k' });
+  // Registered after the throwing one: it still hears of the delivery.
+  const delivered = nextEvent(s.service, 'delivery:done');
+  await s.send(`proc /home/data/${raw.name}`);
+  await delivered;
+  const skipped = nextEvent(s.service, 'file:skipped');
+  await s.send(`proc /home/data/${raw.name}`);
+  assert.equal((await skipped)[2], 'already delivered');
+  assert.equal(s.service.ledgerHandle.latestByPath(join(root, 'raw', 'mods1b', raw.name))?.state, 'delivered');
+  assert.ok(s.log.messages('error').some((m) => m.startsWith('internal error in a delivery:done listener, please report: Error: a listener bug')), s.log.messages('error').join('\n'));
+  assert.deepEqual((await readdir(join(root, 'newdata'))).filter((n) => n.endsWith('.fits')), [raw.name]);
 });

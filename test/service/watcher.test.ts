@@ -30,6 +30,28 @@ for (const usePolling of [true, false]) {
   });
 }
 
+test('files older than the catch-up window are not watched, and a forgotten file is watched no more', async (t) => {
+  const dir = await tempDir(t);
+  const old = join(dir, 'mods1b.20250101.0001.fits');
+  const recent = join(dir, 'mods1b.20260115.0001.fits');
+  await writeFile(old, 'a night long past');
+  const twoDaysAgo = (Date.now() - 48 * 3600_000) / 1000;
+  await utimes(old, twoDaysAgo, twoDaysAgo);
+  await writeFile(recent, 'tonight');
+  const watcher = new RawWatcher({ folders: [dir], usePolling: true, intervalMs: 50, namePattern: pattern, ignoreOlderThanMs: 24 * 3600_000 });
+  t.after(() => watcher.close());
+  await watcher.start();
+  assert.equal(watcher.watchedFiles(), 1, 'only the recent file');
+  const later = join(dir, 'mods1b.20260115.0002.fits');
+  const reported = once(watcher, 'file');
+  await writeFile(later, 'new');
+  assert.deepEqual(await reported, [later]);
+  assert.equal(watcher.watchedFiles(), 2);
+  watcher.forget(recent);
+  watcher.forget(later);
+  assert.equal(watcher.watchedFiles(), 0);
+});
+
 test('the catch-up scan finds raw files modified within the window, oldest first, and reports missing folders', async (t) => {
   const dir = await tempDir(t);
   const chan = join(dir, 'mods1b');
