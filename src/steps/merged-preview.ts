@@ -19,7 +19,7 @@ import { addSums, Header, onesComplementSum, sumOfHalves, storedValueReader, Tru
 import type { RawFile } from './raw-file.js';
 import { histogramStats, regionStats, type RegionStats } from './overscan.js';
 import { MERGED_QUADRANTS } from '../mods/merged.js';
-import { KernelArena } from '../wasm/kernels.js';
+import { KernelArena, MAX_PLACE_PIXELS } from '../wasm/kernels.js';
 
 export const BIAS_COLUMN_SKIP = 2;
 export const BIAS_ROW_SKIP = 2;
@@ -71,6 +71,7 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
       throw new MergeError(`${image.extname} is ${image.axes.join('x')}, IM1 is ${nx}x${ny}: the amplifiers must have the same size`);
     }
   }
+  if (xtrim > MAX_PLACE_PIXELS) throw new MergeError(`rows of ${xtrim} data columns, more than the merge handles (${MAX_PLACE_PIXELS}); a MODS amplifier has about 4100`);
   const region: Region = [BIAS_ROW_SKIP, ny - BIAS_ROW_SKIP, xtrim + BIAS_COLUMN_SKIP, nx];
   const width = 2 * xtrim;
   const height = 2 * ny;

@@ -286,5 +286,9 @@ test('amplifiers too large for the merge skip makeOTM with a reason instead of f
   const raw = await openRawFile(bufferSource(generateRaw({ roi: '1k' }).bytes));
   // As a header could claim: four data units of 1 GiB (nothing is read or allocated before the check).
   for (const image of raw.images) Object.assign(image, { dataPaddedBytes: 2 ** 30 });
-  await assert.rejects(buildMergedImage(raw), (err: unknown) => err instanceof MergeError && /more than the merge handles/.test(err.message));
+  await assert.rejects(buildMergedImage(raw), (err: unknown) => err instanceof MergeError && /hold \d+ bytes, more than the merge handles/.test(err.message));
+  // Rows wider than one kernel call.
+  for (const image of raw.images) Object.assign(image, { axes: [40_032, 20] });
+  raw.images[0].header.set('OVRSCAN1', 32, { kind: 'integer' });
+  await assert.rejects(buildMergedImage(raw), (err: unknown) => err instanceof MergeError && /rows of 40000 data columns/.test(err.message));
 });
