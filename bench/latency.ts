@@ -113,6 +113,9 @@ watch: {settleMs: ${settleMs}}
     const delivered = once(service, 'delivery:done');
     const handle = await open(path, 'wx');
     await handle.write(raw.bytes, 0, raw.bytes.length, 0);
+    // On the mountain azcam writes on its own server (NFS): none of the raw file's dirty pages
+    // wait in this machine's cache for dataman's flushes to push out. Flushed before "complete".
+    await handle.sync();
     await handle.close();
     const complete = performance.now();
     if (trigger) socket.send(`proc /home/data/${raw.name}`, service.udp!.port, '127.0.0.1');

@@ -233,3 +233,15 @@ test('a listener that throws on delivery:done is logged, the others still run; t
   assert.ok(s.log.messages('error').some((m) => m.startsWith('internal error in a delivery:done listener, please report: Error: a listener bug')), s.log.messages('error').join('\n'));
   assert.deepEqual((await readdir(join(root, 'newdata'))).filter((n) => n.endsWith('.fits')), [raw.name]);
 });
+
+test("a pointer's temporary left by a killed run is removed at start; other dot-files are not touched", async (t) => {
+  const root = await tempDir(t);
+  await mkdir(join(root, 'newdata'), { recursive: true });
+  // Written a moment ago, as by a run killed just before this start.
+  await writeFile(join(root, 'newdata', '.MODS1B.new.tmp-0123456789ab'), 'mods1b.20260115.0007.fits\n');
+  await writeFile(join(root, 'newdata', '.archive-ingest.lock'), 'not ours');
+  const s = await startService(root);
+  t.after(() => s.stop());
+  assert.deepEqual((await readdir(join(root, 'newdata'))).sort(), ['.archive-ingest.lock']);
+  assert.ok(s.log.messages('info').some((m) => m.includes('.MODS1B.new.tmp-0123456789ab, left by a run that stopped while updating the pointer')));
+});
