@@ -45,6 +45,8 @@ export interface ServiceOptions {
   /** How long stop waits for files in progress before leaving them queued for the next start, ms. @default 60000 */
   stopTimeoutMs?: number;
   random?: () => number;
+  /** Delivered files after which the watcher is rebuilt without them (tests). @default 200 */
+  watcherRebuildAfterForgets?: number;
   /** Ledger settings (tests: a short busy timeout, `onOpen` to inject faults through SQLite). */
   ledger?: Pick<LedgerOptions, 'busyTimeoutMs' | 'onOpen'>;
 }
@@ -174,10 +176,11 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     }
 
     // Files older than the catch-up window (at least 6 h, for clock skew between the camera
-    // computer and this one) are long done: not polled every interval.
+    // computer and this one) are long done, and delivered ones are forgotten: neither is polled.
     const watcher = new RawWatcher({
       folders: channelDirs, usePolling: config.watch.usePolling, intervalMs: config.watch.intervalMs, namePattern: this.pattern,
       ignoreOlderThanMs: Math.max(config.watch.catchUpHours, 6) * 3600_000,
+      rebuildAfterForgets: this.options.watcherRebuildAfterForgets,
     });
     this.watcher = watcher;
     watcher.on('file', (p) => this.intake(p, 'watcher'));
@@ -398,7 +401,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
         this.notify('delivery:done', outcome.row, outcome.result);
         // Delivered raw files stay in their folder for good: polling them would cost a stat per
         // file per interval, for ever. (A failed one is still watched: it may be rewritten.)
-        this.watcher?.forget(path);
+        this.watcher?.forget(path).catch((err: Error) => this.logger.error(`watcher: ${err.message}`));
         // The raw file's checksum is for the record, not for the observer: after delivery, and
         // before a drop-folder file is moved away.
         const checksum = await sha256File(path).catch((err: Error) => {
@@ -442,7 +445,8 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
    * again by the next trigger).
    */
   private notify<K extends keyof ServiceEvents>(event: K, ...args: ServiceEvents[K]): void {
-    for (const listener of this.listeners(event) as Array<(...a: ServiceEvents[K]) => void>) {
+    // rawListeners: a `once` listener's wrapper, which removes itself when called.
+    for (const listener of this.rawListeners(event) as Array<(...a: ServiceEvents[K]) => void>) {
       try {
         listener.apply(this, args);
       } catch (err) {

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
 export interface WatcherOptions {
@@ -21,6 +21,8 @@ export interface WatcherOptions {
    * per watched file per interval. @default watch everything
    */
   ignoreOlderThanMs?: number;
+  /** Forgotten files after which the watcher is rebuilt without them. @default 200 */
+  rebuildAfterForgets?: number;
 }
 
 export interface WatcherEvents {
@@ -32,6 +34,10 @@ export interface WatcherEvents {
 
 export class RawWatcher extends EventEmitter<WatcherEvents> {
   private watcher: FSWatcher | undefined;
+  /** Files that need nothing more: not reported, and not polled once the watcher is rebuilt. */
+  private readonly forgotten = new Set<string>();
+  private forgottenSinceRebuild = 0;
+  private rebuilding: Promise<void> | undefined;
 
   constructor(private readonly options: WatcherOptions) {
     super();
@@ -39,6 +45,10 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
 
   /** Starts watching; resolves once the initial listing is done (existing files are not reported). */
   async start(): Promise<void> {
+    this.watcher = await this.open();
+  }
+
+  private async open(): Promise<FSWatcher> {
     const { folders, usePolling, intervalMs, namePattern, ignoreOlderThanMs } = this.options;
     const tooOld = (mtimeMs: number) => ignoreOlderThanMs !== undefined && mtimeMs < Date.now() - ignoreOlderThanMs;
     const watcher = watch([...folders], {
@@ -47,31 +57,51 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
       usePolling,
       interval: intervalMs,
       binaryInterval: intervalMs,
-      // Temporaries (dot files) and anything that is not a raw name are of no interest.
-      ignored: (path, stats) => stats?.isFile() === true && (!namePattern.test(basename(path)) || tooOld(stats.mtimeMs)),
+      // Temporaries (dot files), anything that is not a raw name, old files and forgotten ones.
+      ignored: (path, stats) => this.forgotten.has(resolve(path))
+        || (stats?.isFile() === true && (!namePattern.test(basename(path)) || tooOld(stats.mtimeMs))),
     });
-    this.watcher = watcher;
     const report = (path: string) => {
-      if (namePattern.test(basename(path))) this.emit('file', path);
+      if (namePattern.test(basename(path)) && !this.forgotten.has(resolve(path))) this.emit('file', path);
     };
     watcher.on('add', report);
     watcher.on('change', report);
     watcher.on('error', (err) => this.emit('error', err instanceof Error ? err : new Error(String(err))));
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    await new Promise<void>((ready) => watcher.once('ready', () => ready()));
+    return watcher;
   }
 
-  /** Stops watching a file that needs nothing more (delivered, failed or skipped). */
-  forget(path: string): void {
-    this.watcher?.unwatch(path);
+  /**
+   * Stops reporting a file that needs nothing more (delivered). chokidar's own `unwatch` would
+   * make every later check slower (it keeps a list it compares each path against), so forgotten
+   * files are left out of a new watcher instead, rebuilt after `rebuildAfterForgets` of them:
+   * it takes over before the old one closes, so that no new file goes unseen in between.
+   */
+  async forget(path: string): Promise<void> {
+    this.forgotten.add(resolve(path));
+    this.forgottenSinceRebuild += 1;
+    if (this.watcher === undefined || this.rebuilding !== undefined) return;
+    if (this.forgottenSinceRebuild < (this.options.rebuildAfterForgets ?? 200)) return;
+    this.rebuilding = (async () => {
+      this.forgottenSinceRebuild = 0;
+      const next = await this.open();
+      const old = this.watcher;
+      this.watcher = next;
+      await old?.close();
+    })().finally(() => {
+      this.rebuilding = undefined;
+    });
+    await this.rebuilding;
   }
 
-  /** How many files are being watched (each costs a stat per poll interval). */
+  /** Raw files being polled (each costs a stat per poll interval), forgotten ones included until a rebuild. */
   watchedFiles(): number {
     const watched = this.watcher?.getWatched() ?? {};
     return Object.values(watched).reduce((n, names) => n + names.filter((name) => this.options.namePattern.test(name)).length, 0);
   }
 
   async close(): Promise<void> {
+    await this.rebuilding;
     await this.watcher?.close();
     this.watcher = undefined;
   }

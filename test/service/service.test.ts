@@ -75,11 +75,13 @@ test('a trigger before the file is complete waits; CONPARS appended late is in t
 
 test('a repeated proc for a delivered file is logged and skipped; an unknown file is logged', async (t) => {
   const root = await tempDir(t);
-  const s = await startService(root);
+  const s = await startService(root, '', { watcherRebuildAfterForgets: 1 });
   t.after(() => s.stop());
   const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k' });
   await s.send(`proc /home/data/${raw.name}`);
   await nextEvent(s.service, 'delivery:done');
+  // The watcher is rebuilt without the delivered file (asynchronously, after the event).
+  for (let i = 0; i < 100 && s.service.watchedFiles() > 0; i++) await sleep(50);
   assert.equal(s.service.watchedFiles(), 0, 'a delivered raw file is polled no more');
   const skipped = nextEvent(s.service, 'file:skipped');
   await s.send(`proc /home/data/${raw.name}`);
@@ -218,6 +220,7 @@ test('a listener that throws on delivery:done is logged, the others still run; t
   const root = await tempDir(t);
   const s = await startService(root);
   t.after(() => s.stop());
+  const before = s.service.listenerCount('delivery:done');
   s.service.prependListener('delivery:done', () => {
     throw new Error('a listener bug');
   });
@@ -232,6 +235,7 @@ test('a listener that throws on delivery:done is logged, the others still run; t
   assert.equal(s.service.ledgerHandle.latestByPath(join(root, 'raw', 'mods1b', raw.name))?.state, 'delivered');
   assert.ok(s.log.messages('error').some((m) => m.startsWith('internal error in a delivery:done listener, please report: Error: a listener bug')), s.log.messages('error').join('\n'));
   assert.deepEqual((await readdir(join(root, 'newdata'))).filter((n) => n.endsWith('.fits')), [raw.name]);
+  assert.equal(s.service.listenerCount('delivery:done'), before + 1, 'once listeners are removed after they fired');
 });
 
 test("a pointer's temporary left by a killed run is removed at start; other dot-files are not touched", async (t) => {

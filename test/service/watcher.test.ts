@@ -38,8 +38,10 @@ test('files older than the catch-up window are not watched, and a forgotten file
   const twoDaysAgo = (Date.now() - 48 * 3600_000) / 1000;
   await utimes(old, twoDaysAgo, twoDaysAgo);
   await writeFile(recent, 'tonight');
-  const watcher = new RawWatcher({ folders: [dir], usePolling: true, intervalMs: 50, namePattern: pattern, ignoreOlderThanMs: 24 * 3600_000 });
+  const watcher = new RawWatcher({ folders: [dir], usePolling: true, intervalMs: 50, namePattern: pattern, ignoreOlderThanMs: 24 * 3600_000, rebuildAfterForgets: 2 });
   t.after(() => watcher.close());
+  const seen: string[] = [];
+  watcher.on('file', (p) => seen.push(p));
   await watcher.start();
   assert.equal(watcher.watchedFiles(), 1, 'only the recent file');
   const later = join(dir, 'mods1b.20260115.0002.fits');
@@ -47,9 +49,17 @@ test('files older than the catch-up window are not watched, and a forgotten file
   await writeFile(later, 'new');
   assert.deepEqual(await reported, [later]);
   assert.equal(watcher.watchedFiles(), 2);
-  watcher.forget(recent);
-  watcher.forget(later);
-  assert.equal(watcher.watchedFiles(), 0);
+  await watcher.forget(recent);
+  assert.equal(watcher.watchedFiles(), 2, 'still polled until the rebuild');
+  await watcher.forget(later);
+  assert.equal(watcher.watchedFiles(), 0, 'the rebuilt watcher leaves both out');
+  // The new watcher reports new files; a forgotten one that changes is not reported.
+  await writeFile(later, 'changed after delivery');
+  const third = join(dir, 'mods1b.20260115.0003.fits');
+  const next = once(watcher, 'file');
+  await writeFile(third, 'new');
+  assert.deepEqual(await next, [third]);
+  assert.deepEqual(seen, [later, third]);
 });
 
 test('the catch-up scan finds raw files modified within the window, oldest first, and reports missing folders', async (t) => {
