@@ -19,7 +19,7 @@ import { addSums, Header, onesComplementSum, sumOfHalves, storedValueReader, Tru
 import type { RawFile } from './raw-file.js';
 import { histogramStats, regionStats, type RegionStats } from './overscan.js';
 import { MERGED_QUADRANTS } from '../mods/merged.js';
-import { KernelArena, MAX_PLACE_PIXELS } from '../wasm/kernels.js';
+import { acquireArena, releaseArena, type KernelArena, MAX_PLACE_PIXELS } from '../wasm/kernels.js';
 
 export const BIAS_COLUMN_SKIP = 2;
 export const BIAS_ROW_SKIP = 2;
@@ -42,6 +42,8 @@ export interface MergedImage {
    * reading or summing them again.
    */
   storedData: Map<Hdu, { bytes: Buffer; datasum: number }>;
+  /** Gives the memory back for the next file; the chunks and `storedData` are then invalid. */
+  release(): void;
 }
 
 export class MergeError extends Error {}
@@ -79,13 +81,18 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
   // One arena for the stored data units (read straight into it) and the output chunk.
   const arenaBytes = raw.images.reduce((n, image) => n + image.dataPaddedBytes + 16, rowsPerChunk * width * 4 + 16);
   if (arenaBytes > MAX_ARENA_BYTES) throw new MergeError(`the amplifiers hold ${arenaBytes} bytes, more than the merge handles (${MAX_ARENA_BYTES}); a MODS full frame holds about 52 MB`);
-  const arena = new KernelArena(arenaBytes);
+  const arena = acquireArena(arenaBytes);
   const storedData = new Map<Hdu, { bytes: Buffer; datasum: number }>();
   const amplifiers: Amplifier[] = [];
-  for (const image of raw.images) {
-    const stored = await readPaddedData(raw, image, arena);
-    storedData.set(image, stored);
-    amplifiers.push(openAmplifier(image, stored.bytes, nx, region, arena));
+  try {
+    for (const image of raw.images) {
+      const stored = await readPaddedData(raw, image, arena);
+      storedData.set(image, stored);
+      amplifiers.push(openAmplifier(image, stored.bytes, nx, region, arena));
+    }
+  } catch (err) {
+    releaseArena(arena);
+    throw err;
   }
   const placements = MERGED_QUADRANTS.map((q) => ({
     amplifier: amplifiers[q.source - 1]!, rowBlock: q.rowBlock, colOffset: q.colBlock * xtrim, flipCols: q.flipCols,
@@ -98,6 +105,7 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
     chunks: () => mergedChunks({ width, height, ny, xtrim, rowsPerChunk, chunk, placements }),
     quadrantStats: MERGED_QUADRANTS.map((q) => amplifiers[q.source - 1]!.stats) as MergedImage['quadrantStats'],
     storedData,
+    release: () => releaseArena(arena),
   };
 }
 

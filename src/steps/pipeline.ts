@@ -24,6 +24,8 @@ export interface ProcessedFile {
   uniqName: string;
   /** Wall time of each stage in ms, in order (for benchmarks and the status page). */
   timings: Record<string, number>;
+  /** Gives the merge's memory back once the outputs are written (they are invalid after). */
+  release(): void;
 }
 
 /** Applies the enabled steps to an opened raw file (headers in memory; MERGED computed). */
@@ -33,6 +35,7 @@ export async function processRaw(raw: RawFile, options: ProcessingOptions): Prom
   const timings: Record<string, number> = {};
   let merged: HduOutput | undefined;
   let storedData: Map<Hdu, { bytes: Buffer; datasum: number }> | undefined;
+  let release = () => {};
   for (const step of STEP_NAMES) {
     if (!options.steps[step]) {
       outcomes.push({ step, status: 'disabled', warnings: [] });
@@ -49,6 +52,7 @@ export async function processRaw(raw: RawFile, options: ProcessingOptions): Prom
         outcomes.push(result.outcome);
         merged = result.hdu;
         storedData = result.storedData;
+        release = result.release ?? release;
         break;
       }
     }
@@ -62,16 +66,16 @@ export async function processRaw(raw: RawFile, options: ProcessingOptions): Prom
       return { header: h.header, data: stored ? { kind: 'bytes', bytes: stored.bytes, datasum: stored.datasum } : { kind: 'copy', source: raw.source, offset: h.dataOffset, length: h.dataPaddedBytes } };
     });
   if (merged) outputs.push(merged);
-  return { raw, outputs, outcomes, uniqName: name, timings };
+  return { raw, outputs, outcomes, uniqName: name, timings, release };
 }
 
-async function makeMerged(raw: RawFile): Promise<{ outcome: StepOutcome; hdu?: HduOutput; storedData?: Map<Hdu, { bytes: Buffer; datasum: number }> }> {
+async function makeMerged(raw: RawFile): Promise<{ outcome: StepOutcome; hdu?: HduOutput; storedData?: Map<Hdu, { bytes: Buffer; datasum: number }>; release?: () => void }> {
   try {
     const image = await buildMergedImage(raw);
     markQuadrants(raw);
     // Built after the other steps so that MERGED carries the processed primary header.
     const data = { kind: 'stream', length: image.byteLength, chunks: image.chunks } as const;
-    return { outcome: applied('makeOTM'), hdu: { header: mergedHeader(raw.primary, image), data }, storedData: image.storedData };
+    return { outcome: applied('makeOTM'), hdu: { header: mergedHeader(raw.primary, image), data }, storedData: image.storedData, release: image.release };
   } catch (err) {
     if (err instanceof MergeError) return { outcome: skipped('makeOTM', err.message) };
     throw err;
@@ -108,20 +112,24 @@ export async function processFile(rawPath: string, outputPath: string, options: 
     const raw = await openRawFile(source);
     const openMs = performance.now() - opened;
     const processed = await processRaw(raw, options);
-    const writeStarted = performance.now();
-    const out = await open(outputPath, 'wx');
-    let ok = false;
     try {
-      const write = await writeFits(out, processed.outputs, {
-        checksums: options.checksums === false ? undefined : { timestamp: isoUtcSeconds(options.clock.now()) },
-      });
-      if (options.fsync) await out.sync();
-      ok = true;
-      const timings = { open: openMs, ...processed.timings, write: performance.now() - writeStarted };
-      return { outcomes: processed.outcomes, uniqName: processed.uniqName, bytes: write.bytes, write, timings };
+      const writeStarted = performance.now();
+      const out = await open(outputPath, 'wx');
+      let ok = false;
+      try {
+        const write = await writeFits(out, processed.outputs, {
+          checksums: options.checksums === false ? undefined : { timestamp: isoUtcSeconds(options.clock.now()) },
+        });
+        if (options.fsync) await out.sync();
+        ok = true;
+        const timings = { open: openMs, ...processed.timings, write: performance.now() - writeStarted };
+        return { outcomes: processed.outcomes, uniqName: processed.uniqName, bytes: write.bytes, write, timings };
+      } finally {
+        await out.close();
+        if (!ok) await removeQuietly(outputPath);
+      }
     } finally {
-      await out.close();
-      if (!ok) await removeQuietly(outputPath);
+      processed.release();
     }
   } finally {
     await source.close();

@@ -65,3 +65,19 @@ test('an arena refuses views that are not its own and data beyond its size', () 
   assert.throws(() => arena.take(1 << 20), /is full/);
   assert.throws(() => arena.place(arena.take(6), arena.take(8), false, 0), /place:/);
 });
+
+test('an arena is reused by the next job of the thread when large enough, and released once only', async () => {
+  const { acquireArena, releaseArena } = await import('../../src/wasm/kernels.js');
+  const first = acquireArena(1 << 20);
+  first.take(1000);
+  releaseArena(first);
+  assert.throws(() => releaseArena(first), /released twice/);
+  const again = acquireArena(1 << 19);
+  assert.equal(again, first, 'the idle arena is handed out again');
+  assert.equal(again.take(16).byteOffset, 0, 'from its start');
+  const other = acquireArena(1 << 19);
+  assert.notEqual(other, again, 'a busy arena is never handed out twice');
+  releaseArena(again);
+  releaseArena(other);
+  assert.notEqual(acquireArena(4 << 20), first, 'too small: a new one');
+});
