@@ -374,7 +374,8 @@ const slopes = memory.flatMap((m) => (m.rssFloorSlopeMbPer1000 === null || m.slo
 const flat = slopes.length === 0 ? null : slopes.every((s) => s <= opts.flatMbPer1000);
 const pointers = Object.fromEntries(await Promise.all(CHANNELS.map(async (c) => [c, (await readFile(join(repoDir, `${c.toUpperCase()}.new`), 'utf8').catch(() => '')).trim()])));
 const logNotes = logs.split('\n').filter((l) => /\| (WARN|WARNING|ERROR|CRITICAL) \|/.test(l));
-const anomalies = acc.unsound.length + acc.strangers.length + acc.ledgerAnomalies.length + acc.temporaries.repo.length + acc.temporaries.proc.length + logNotes.length;
+// Warnings the service logged are in the report; they alone do not keep tens of GB of folders.
+const anomalies = acc.unsound.length + acc.strangers.length + acc.ledgerAnomalies.length + acc.temporaries.repo.length + acc.temporaries.proc.length;
 const problems = [...acc.lost, ...acc.duplicated.map((d) => d.name), ...acc.ledgerAnomalies.map((a) => a.name)];
 const investigation = [...new Set(problems)].slice(0, 20).map((name) => ({
   name,
