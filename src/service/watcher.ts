@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { readdir, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
@@ -48,11 +49,18 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
     this.watcher = await this.open();
   }
 
-  private async open(): Promise<FSWatcher> {
+  /**
+   * A chokidar watcher. With `reportSinceMs`, files it finds in its initial listing that were
+   * modified since then are reported too: a new watcher taking over from an old one must not
+   * miss what appeared after the old one's last poll.
+   */
+  private async open(reportSinceMs?: number): Promise<FSWatcher> {
     const { folders, usePolling, intervalMs, namePattern, ignoreOlderThanMs } = this.options;
     const tooOld = (mtimeMs: number) => ignoreOlderThanMs !== undefined && mtimeMs < Date.now() - ignoreOlderThanMs;
+    let initial = reportSinceMs !== undefined;
     const watcher = watch([...folders], {
-      ignoreInitial: true,
+      ignoreInitial: reportSinceMs === undefined,
+      alwaysStat: true,
       depth: 0,
       usePolling,
       interval: intervalMs,
@@ -61,13 +69,16 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
       ignored: (path, stats) => this.forgotten.has(resolve(path))
         || (stats?.isFile() === true && (!namePattern.test(basename(path)) || tooOld(stats.mtimeMs))),
     });
-    const report = (path: string) => {
-      if (namePattern.test(basename(path)) && !this.forgotten.has(resolve(path))) this.emit('file', path);
+    const report = (path: string, stats?: Stats) => {
+      if (!namePattern.test(basename(path)) || this.forgotten.has(resolve(path))) return;
+      if (initial && (stats === undefined || stats.mtimeMs < reportSinceMs!)) return;
+      this.emit('file', path);
     };
     watcher.on('add', report);
     watcher.on('change', report);
     watcher.on('error', (err) => this.emit('error', err instanceof Error ? err : new Error(String(err))));
     await new Promise<void>((ready) => watcher.once('ready', () => ready()));
+    initial = false;
     return watcher;
   }
 
@@ -75,7 +86,8 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
    * Stops reporting a file that needs nothing more (delivered). chokidar's own `unwatch` would
    * make every later check slower (it keeps a list it compares each path against), so forgotten
    * files are left out of a new watcher instead, rebuilt after `rebuildAfterForgets` of them:
-   * it takes over before the old one closes, so that no new file goes unseen in between.
+   * it takes over before the old one closes and reports the files that changed lately, so that
+   * no new file goes unseen in between.
    */
   async forget(path: string): Promise<void> {
     this.forgotten.add(resolve(path));
@@ -84,7 +96,9 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
     if (this.forgottenSinceRebuild < (this.options.rebuildAfterForgets ?? 200)) return;
     this.rebuilding = (async () => {
       this.forgottenSinceRebuild = 0;
-      const next = await this.open();
+      // The old watcher saw everything up to its last poll, at most an interval ago; a minute
+      // more for the file server's clock. What the new one reports twice, intake ignores.
+      const next = await this.open(Date.now() - 2 * this.options.intervalMs - 60_000);
       const old = this.watcher;
       this.watcher = next;
       await old?.close();

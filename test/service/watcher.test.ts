@@ -60,6 +60,15 @@ test('files older than the catch-up window are not watched, and a forgotten file
   await writeFile(third, 'new');
   assert.deepEqual(await next, [third]);
   assert.deepEqual(seen, [later, third]);
+  // A file that appears while the watcher is being rebuilt is reported (found by the soak).
+  const fourth = join(dir, 'mods1b.20260115.0004.fits');
+  const reportedFourth = new Promise<void>((resolve) => watcher.on('file', (p) => p === fourth && resolve()));
+  const rebuilt = watcher.forget(third).then(() => watcher.forget(join(dir, 'mods1b.20260115.0099.fits')));
+  await writeFile(fourth, 'written during the rebuild');
+  await rebuilt;
+  let timer: NodeJS.Timeout | undefined;
+  const missed = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${fourth} was never reported`)), 10_000); });
+  await Promise.race([reportedFourth, missed]).finally(() => clearTimeout(timer));
 });
 
 test('the catch-up scan finds raw files modified within the window, oldest first, and reports missing folders', async (t) => {
