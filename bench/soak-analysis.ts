@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { readStructure, verifyFile, withFileSource } from '../src/fits/index.js';
 import { percentile } from './latency.js';
+import type { JobColumns } from '../src/service/ledger-schema.js';
 
 /** One raw file the soak wrote. */
 export interface WrittenFile {
@@ -94,33 +95,14 @@ export async function scanDelivered(folder: string, verify: boolean): Promise<{ 
   return { copies, temporaries };
 }
 
-export interface LedgerJob {
-  id: number;
-  path: string;
-  name: string;
-  origin: string;
-  state: string;
-  attempts: number;
-  error_code: string | null;
-  error_message: string | null;
-  skip_reason: string | null;
-  warnings: string;
-  proc_path: string | null;
-  repo_path: string | null;
-  delivered_name: string | null;
-  first_seen_at: number;
-  complete_at: number | null;
-  started_at: number | null;
-  delivered_at: number | null;
-  updated_at: number;
-}
+/** A ledger job as SQLite returns it: the service's own row type. */
+export type LedgerJob = JobColumns;
 
 /** Every job of the ledger, read-only (the service has stopped and checkpointed it). */
 export function readLedger(file: string): LedgerJob[] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare(`SELECT id, path, name, origin, state, attempts, error_code, error_message, skip_reason, warnings, proc_path,
-      repo_path, delivered_name, first_seen_at, complete_at, started_at, delivered_at, updated_at FROM jobs ORDER BY id`).all() as LedgerJob[];
+    return db.prepare('SELECT * FROM jobs ORDER BY id').all() as LedgerJob[];
   } finally {
     db.close();
   }

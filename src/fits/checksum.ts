@@ -17,8 +17,7 @@ export function onesComplementSum(bytes: Uint8Array, sum = 0): number {
   const n = bytes.length;
   if (n >= KERNEL_MIN_BYTES) {
     // Large inputs through the SIMD kernel, a cache-sized piece at a time copied into its memory.
-    kernel ??= { arena: new KernelArena(KERNEL_PIECE_BYTES), piece: Buffer.alloc(0) };
-    if (kernel.piece.length === 0) kernel.piece = kernel.arena.take(KERNEL_PIECE_BYTES);
+    kernel ??= kernelPiece();
     for (let at = 0; at < n; at += KERNEL_PIECE_BYTES) {
       const part = bytes.subarray(at, Math.min(n, at + KERNEL_PIECE_BYTES));
       kernel.piece.set(part);
@@ -65,6 +64,11 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const KERNEL_MIN_BYTES = 64 * 1024;
 const KERNEL_PIECE_BYTES = 256 * 1024;
 let kernel: { arena: KernelArena; piece: Buffer } | undefined;
+
+function kernelPiece(): { arena: KernelArena; piece: Buffer } {
+  const arena = new KernelArena(KERNEL_PIECE_BYTES);
+  return { arena, piece: arena.take(KERNEL_PIECE_BYTES) };
+}
 
 function fold(hi: number, lo: number): number {
   // Carry each half into the other until neither overflows 16 bits.

@@ -57,6 +57,22 @@ function countDeliveries(service: DatamanService): Map<string, number> {
 // ---------------------------------------------------------------------------------------------
 // The ledger locked or unwritable
 
+/**
+ * Writes raw file `seq`, triggers it, holds its delivery at the pointer's rename, takes the
+ * ledger's write lock from `other` and lets the delivery finish: the file is in place while its
+ * record has to wait for the lock.
+ */
+async function lockBetweenDeliveryAndRecord(s: RunningService, fs: FaultyFs, other: Database.Database, root: string, seq: number) {
+  const gate = new Gate();
+  fs.inject({ op: 'rename', path: (p) => p === join(root, 'newdata', 'MODS1B.new'), action: 'hold', gate });
+  const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq });
+  await s.send(`proc /home/data/${raw.name}`);
+  await gate.reached;
+  other.exec('BEGIN EXCLUSIVE');
+  gate.release();
+  return raw;
+}
+
 test('the ledger locked by another connection: a new file waits, the ledger file and the cause are logged, it is delivered once the lock goes; no crash', async (t) => {
   const root = await tempDir(t);
   const crashes = watchCrashes(t);
@@ -90,13 +106,7 @@ test('the ledger locked by another connection: a new file waits, the ledger file
 
   // 2. Locked between the delivery and its record: the file is in place, only the record waits;
   // nothing is processed or copied again when the lock goes.
-  const gate = new Gate();
-  fs.inject({ op: 'rename', path: (p) => p === join(repo, 'MODS1B.new'), action: 'hold', gate });
-  const b = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 2 });
-  await s.send(`proc /home/data/${b.name}`);
-  await gate.reached;
-  other.exec('BEGIN EXCLUSIVE');
-  gate.release();
+  const b = await lockBetweenDeliveryAndRecord(s, fs, other, root, 2);
   await until(busyWarning(b.name), `a warning that ${b.name} waits for the locked ledger`, s);
   assert.deepEqual(await fitsIn(repo), [a.name, b.name], 'the delivered file is in place');
   assert.equal(await readFile(join(repo, 'MODS1B.new'), 'utf8'), `${b.name}\n`);
@@ -185,13 +195,7 @@ test('stopping while the ledger is locked: the service stops, and the next start
     if (other.inTransaction) other.exec('ROLLBACK');
     other.close();
   });
-  const gate = new Gate();
-  fs.inject({ op: 'rename', path: (p) => p === join(repo, 'MODS1B.new'), action: 'hold', gate });
-  const a = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 1 });
-  await first.send(`proc /home/data/${a.name}`);
-  await gate.reached;
-  other.exec('BEGIN EXCLUSIVE');
-  gate.release();
+  const a = await lockBetweenDeliveryAndRecord(first, fs, other, root, 1);
   await until(() => first.log.messages('warn').some((m) => m.startsWith(`${a.name}: ledger ${ledgerFile}: `)), 'the record waiting for the lock', first);
   await first.stop();
   assert.ok(first.log.messages('warn').some((m) => m.startsWith(`${a.name}: left for the next start; the ledger could not record its progress`)), first.log.messages('warn').join('\n'));
