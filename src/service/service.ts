@@ -450,7 +450,8 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       try {
         listener.apply(this, args);
       } catch (err) {
-        this.logger.error(`internal error in a ${event} listener, please report: ${(err as Error)?.stack ?? String(err)}`);
+        const file = (args[0] as { name?: unknown } | undefined)?.name;
+        this.logger.error(`${typeof file === 'string' ? `${file}: ` : ''}internal error in a ${event} listener, please report: ${(err as Error)?.stack ?? String(err)}`);
       }
     }
   }

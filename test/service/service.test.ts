@@ -233,7 +233,7 @@ test('a listener that throws on delivery:done is logged, the others still run; t
   await s.send(`proc /home/data/${raw.name}`);
   assert.equal((await skipped)[2], 'already delivered');
   assert.equal(s.service.ledgerHandle.latestByPath(join(root, 'raw', 'mods1b', raw.name))?.state, 'delivered');
-  assert.ok(s.log.messages('error').some((m) => m.startsWith('internal error in a delivery:done listener, please report: Error: a listener bug')), s.log.messages('error').join('\n'));
+  assert.ok(s.log.messages('error').some((m) => m.startsWith(`${raw.name}: internal error in a delivery:done listener, please report: Error: a listener bug`)), s.log.messages('error').join('\n'));
   assert.deepEqual((await readdir(join(root, 'newdata'))).filter((n) => n.endsWith('.fits')), [raw.name]);
   assert.equal(s.service.listenerCount('delivery:done'), before + 1, 'once listeners are removed after they fired');
 });
