@@ -4,6 +4,10 @@
  * pointer. Nothing half-written is ever visible under a final name, nothing is ever
  * overwritten, and a failed delivery says whether a retry can help and where it should resume.
  *
+ * The repository copy is made and verified from the processed file's temporary before any final
+ * name is given (`prepareDelivery`): the service does that while the raw file's settle interval
+ * still runs, and only the names remain once it has. Names appear in the order of §6.
+ *
  * Final names are given with `link()` + `unlink()` rather than `rename()`: `link` fails with
  * EEXIST atomically when the name exists, where `rename` would silently replace it. The
  * reference checks for the name first and then writes, so two files processed at once could
@@ -96,7 +100,28 @@ export async function prepareProcTemp(
 
 /** Delivers one processed file; see the module comment and `DeliveryRequest`. */
 export async function deliver(request: DeliveryRequest, options: DeliveryOptions = {}): Promise<DeliveryResult> {
-  return new Delivery(request, options).run();
+  const delivery = new Delivery(request, options);
+  await delivery.prepare();
+  return delivery.commit();
+}
+
+/** A delivery whose repository copy is made and verified, with no final name given yet. */
+export interface PreparedDelivery {
+  /** Gives the final names and updates the pointer (what `deliver` does after the copy). */
+  commit(): Promise<DeliveryResult>;
+  /** Removes the prepared copy instead; returns the clean-up failures (temporaries left). */
+  abandon(): Promise<string[]>;
+}
+
+/**
+ * The first half of `deliver`: the verified repository copy, made while the caller still waits
+ * for something (the raw file's settle interval) before anything may get a final name. Fails
+ * as `deliver` does, with the progress to resume from.
+ */
+export async function prepareDelivery(request: DeliveryRequest, options: DeliveryOptions = {}): Promise<PreparedDelivery> {
+  const delivery = new Delivery(request, options);
+  await delivery.prepare();
+  return { commit: () => delivery.commit(), abandon: () => delivery.abandon() };
 }
 
 const defaultRandomId = () => randomBytes(6).toString('hex');
@@ -158,6 +183,8 @@ class Delivery {
   private readonly handles = new Set<FsHandle>();
   /** Temporaries of ours that exist, removed on failure. */
   private readonly temps = new Set<string>();
+  /** The repository copy `prepare` made, verified, still under its temporary name. */
+  private prepared: RepoCopy | undefined;
 
   constructor(
     private readonly req: DeliveryRequest,
@@ -176,10 +203,24 @@ class Delivery {
     this.progress = { ...resume, leftovers: [...(resume.leftovers ?? [])], warnings: this.warnings };
   }
 
-  async run(): Promise<DeliveryResult> {
+  /**
+   * Copies the processed temporary into the repository under a temporary name and verifies it,
+   * before anything gets a final name, so that the caller can do this while it still waits
+   * (the settle interval). A delivery resumed after step 1 copies later, from the final file.
+   */
+  async prepare(): Promise<void> {
     this.validate();
+    if (this.progress.procPath !== undefined || this.progress.repo !== undefined) return;
+    this.prepared = await this.verifiedCopy(this.req.tempPath);
+  }
+
+  /** Gives the names, in the order of behaviour.md §6: the processed copy, the repository copy, the pointer. */
+  async commit(): Promise<DeliveryResult> {
     const procPath = await this.step('proc-rename', () => (this.progress.procPath === undefined ? this.deliverProc() : this.finishProc(this.progress.procPath)));
-    const repo = this.progress.repo ?? (await this.deliverRepo(procPath));
+    const prepared = this.prepared;
+    this.prepared = undefined;
+    const repo = this.progress.repo
+      ?? (prepared !== undefined ? await this.renameRepoCopy(prepared) : await this.renameRepoCopy(await this.verifiedCopy(procPath)));
     await this.step('pointer', () => this.writePointer(basename(repo.path)));
     return {
       procPath,
@@ -190,6 +231,12 @@ class Delivery {
       renamed: this.progress.renamed ?? false,
       warnings: [...this.warnings],
     };
+  }
+
+  /** Removes a prepared copy that will not be delivered; returns what could not be removed. */
+  async abandon(): Promise<string[]> {
+    this.prepared = undefined;
+    return this.cleanUp();
   }
 
   private get pointerPath(): string {
@@ -238,48 +285,51 @@ class Delivery {
 
   // ------------------------------------------------------- step 2: repository copy, verified
 
-  private async deliverRepo(procPath: string): Promise<{ path: string; bytes: number }> {
+  /** A verified copy of `source` in the repository under a temporary name; copied again once if it does not verify. */
+  private async verifiedCopy(source: string): Promise<RepoCopy> {
     for (let attempt = 1; ; attempt++) {
-      const copy = await this.step('repo-copy', () => this.copyToRepo(procPath));
-      const problem = await this.step('repo-verify', () => this.verifyCopy(copy, procPath));
-      if (problem === undefined) {
-        return this.step('repo-rename', async () => {
-          const final = await this.linkNoClobber(copy.temp, this.req.repoDir);
-          const repo = { path: final, bytes: copy.bytes };
-          this.progress.repo = repo;
-          await this.op('unlink', copy.temp, () => this.fs.unlink(copy.temp));
-          this.temps.delete(copy.temp);
-          await this.op('fsync', this.req.repoDir, () => this.fs.fsyncDir(this.req.repoDir));
-          return repo;
-        });
-      }
+      const copy = await this.step('repo-copy', () => this.copyToRepo(source));
+      const problem = await this.step('repo-verify', () => this.verifyCopy(copy, source));
+      if (problem === undefined) return copy;
       await this.step('repo-verify', async () => {
         await this.op('unlink', copy.temp, () => this.fs.unlink(copy.temp));
         this.temps.delete(copy.temp);
         if (attempt >= 2) {
-          throw new DeliveryError('verify-failed', `Cannot deliver ${this.req.baseName} (repo-verify): the copy of ${procPath} in ${this.req.repoDir} failed verification twice (${problem}); the processed file is probably bad`, {
-            step: 'repo-verify', path: procPath, retryable: false, progress: this.snapshot(), hint: 'reprocess the raw file',
+          throw new DeliveryError('verify-failed', `Cannot deliver ${this.req.baseName} (repo-verify): the copy of ${source} in ${this.req.repoDir} failed verification twice (${problem}); the processed file is probably bad`, {
+            step: 'repo-verify', path: source, retryable: false, progress: this.snapshot(), hint: 'reprocess the raw file',
           });
         }
-        this.warnings.push(`the copy of ${procPath} in ${this.req.repoDir} failed verification (${problem}); copied again`);
+        this.warnings.push(`the copy of ${source} in ${this.req.repoDir} failed verification (${problem}); copied again`);
       });
     }
   }
 
-  private async copyToRepo(procPath: string): Promise<RepoCopy> {
+  private renameRepoCopy(copy: RepoCopy): Promise<{ path: string; bytes: number }> {
+    return this.step('repo-rename', async () => {
+      const final = await this.linkNoClobber(copy.temp, this.req.repoDir);
+      const repo = { path: final, bytes: copy.bytes };
+      this.progress.repo = repo;
+      await this.op('unlink', copy.temp, () => this.fs.unlink(copy.temp));
+      this.temps.delete(copy.temp);
+      await this.op('fsync', this.req.repoDir, () => this.fs.fsyncDir(this.req.repoDir));
+      return repo;
+    });
+  }
+
+  private async copyToRepo(sourcePath: string): Promise<RepoCopy> {
     const repoDir = this.req.repoDir;
     await this.removeLeftovers();
     const dirStat = await this.op('stat', repoDir, () => this.fs.stat(repoDir));
     if (!dirStat.isDirectory) throw this.badRequest('repo-copy', repoDir, `the repository folder ${repoDir} is not a folder`);
-    const sourceBytes = (await this.op('stat', procPath, () => this.fs.stat(procPath))).size;
-    const source = await this.openFile(procPath, 'r');
+    const sourceBytes = (await this.op('stat', sourcePath, () => this.fs.stat(sourcePath))).size;
+    const source = await this.openFile(sourcePath, 'r');
     const temp = join(repoDir, tempName(this.req.baseName, 'part', this.randomId));
     const target = await this.openFile(temp, 'wx', this.req.fileMode);
     this.temps.add(temp);
     const buffer = Buffer.allocUnsafe(this.chunkBytes);
     let bytes = 0;
     for (;;) {
-      const chunk = await this.op('read', procPath, () => readFully(this.fs, source, bytes, this.chunkBytes, buffer));
+      const chunk = await this.op('read', sourcePath, () => readFully(this.fs, source, bytes, this.chunkBytes, buffer));
       if (chunk.length === 0) break;
       await this.op('write', temp, () => writeFully(this.fs, target, chunk, bytes));
       bytes += chunk.length;
@@ -293,26 +343,26 @@ class Delivery {
   }
 
   /**
-   * Reads the copy back beside the processed file in one pass: the same length, the same bytes
+   * Reads the copy back beside the processed file (its temporary or final name) in one pass: the same length, the same bytes
    * and, when asked, every HDU's CHECKSUM and DATASUM summed from the same chunks. Returns what
    * is wrong, or undefined. (A client re-reading its own fresh write may be served from its
    * cache; this still catches a bad write path, a short or partial copy, and a processed file
    * whose checksums are wrong.)
    */
-  private async verifyCopy(copy: RepoCopy, procPath: string): Promise<string | undefined> {
+  private async verifyCopy(copy: RepoCopy, sourcePath: string): Promise<string | undefined> {
     const { temp } = copy;
     if (copy.bytes !== copy.sourceBytes) return `${copy.bytes} bytes copied from a file of ${copy.sourceBytes} bytes`;
     const st = await this.op('stat', temp, () => this.fs.stat(temp));
     if (st.size !== copy.bytes) return `${st.size} bytes, expected ${copy.bytes}`;
     const handle = await this.openFile(temp, 'r');
-    const source = await this.openFile(procPath, 'r');
-    const problem = await this.compareAndSum(copy, handle, source, procPath);
+    const source = await this.openFile(sourcePath, 'r');
+    const problem = await this.compareAndSum(copy, handle, source, sourcePath);
     await this.closeFile(source);
     await this.closeFile(handle);
     return problem;
   }
 
-  private async compareAndSum(copy: RepoCopy, handle: FsHandle, source: FsHandle, procPath: string): Promise<string | undefined> {
+  private async compareAndSum(copy: RepoCopy, handle: FsHandle, source: FsHandle, sourcePath: string): Promise<string | undefined> {
     const { temp } = copy;
     let checksums: SequentialChecksums | undefined;
     if (this.req.verifyChecksums) {
@@ -325,8 +375,8 @@ class Delivery {
     for (let offset = 0; offset < copy.bytes; ) {
       const chunk = await this.op('read', temp, () => readFully(this.fs, handle, offset, this.chunkBytes, copied));
       if (chunk.length === 0) return `${temp} ended at byte ${offset} of ${copy.bytes}`;
-      const original = await this.op('read', procPath, () => readFully(this.fs, source, offset, chunk.length, processed));
-      if (!chunk.equals(original)) return `bytes ${offset}..${offset + chunk.length - 1} differ from ${procPath}`;
+      const original = await this.op('read', sourcePath, () => readFully(this.fs, source, offset, chunk.length, processed));
+      if (!chunk.equals(original)) return `bytes ${offset}..${offset + chunk.length - 1} differ from ${sourcePath}`;
       checksums?.update(chunk, offset);
       offset += chunk.length;
     }
@@ -485,9 +535,9 @@ class Delivery {
         retryable = true;
         path = repoDir;
         message = `${base}: the repository folder ${repoDir} is not there (NFS mount away?)`;
-      } else if (step === 'proc-rename' || failure.path === this.progress.procPath) {
+      } else if (step === 'proc-rename' || failure.path === this.progress.procPath || failure.path === this.req.tempPath) {
         reason = 'input-missing';
-        path = step === 'proc-rename' ? this.req.tempPath : failure.path;
+        path = failure.path === this.progress.procPath ? failure.path : this.req.tempPath;
         message = `${base}: the processed file is gone`;
       } else {
         // One of our temporaries vanished (someone cleaning the folder): copy again.

@@ -5,8 +5,12 @@
  */
 import { DatamanError } from '../errors.js';
 
-/** The steps of a delivery, in order (behaviour.md §6). */
-export const DELIVERY_STEPS = ['proc-rename', 'repo-copy', 'repo-verify', 'repo-rename', 'pointer'] as const;
+/**
+ * The steps of a delivery, in the order they run: the repository copy is made from the processed
+ * temporary first, then the final names appear in the order of behaviour.md §6. (A delivery
+ * resumed after `proc-rename` copies from the final file.)
+ */
+export const DELIVERY_STEPS = ['repo-copy', 'repo-verify', 'proc-rename', 'repo-rename', 'pointer'] as const;
 export type DeliveryStep = (typeof DELIVERY_STEPS)[number];
 
 /**

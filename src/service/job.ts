@@ -12,7 +12,7 @@ import { DatamanError } from '../errors.js';
 import { type ServiceClock, sleep } from '../ops/clock.js';
 import type { Logger } from '../ops/logger.js';
 import type { DatamanConfig } from '../ops/config.js';
-import { backoffMs, deliver, DeliveryError, prepareProcTemp, type DeliveryProgress, type DeliveryResult, type FsPort } from './deliver.js';
+import { backoffMs, DeliveryError, prepareDelivery, prepareProcTemp, type DeliveryProgress, type DeliveryResult, type FsPort } from './deliver.js';
 import { isTransientErrno } from './delivery-errors.js';
 import { isLedgerUnavailable, whenLedgerWritable, type Ledger, type LedgerRow } from './ledger.js';
 import { ProcessingError, type WorkerPool } from './worker-pool.js';
@@ -127,22 +127,31 @@ export async function runJob(
           imageType: summary.imageType, object: summary.object, exptime: summary.exptime, obsDate, channel,
         }));
       }
+      const tempPath = processedTemp;
+      const deliveryStarted = performance.now();
+      // The repository copy is made and verified while the settle interval may still run; only
+      // the final names wait for it (and for the channel, so that `<CHAN>.new` names the last).
+      const delivery = await prepareDelivery({
+        tempPath, repoDir: config.paths.repoDir, baseName: name, channel, instrumentId,
+        fileMode: config.delivery.fileMode, verifyChecksums: config.delivery.checksums, resume: progress,
+      }, { clock: ctx.clock, timeZone: config.timeZone, ...(ctx.fs ? { fs: ctx.fs } : {}) });
       if (unsettled !== undefined) {
         // Processing overlapped the settle interval; nothing is delivered unless the raw file
         // held still through it (behaviour.md §3).
-        if (!(await confirmSettled(row.path, unsettled, ctx.clock, config.watch.settleMs))) {
+        const settled = await confirmSettled(row.path, unsettled, ctx.clock, config.watch.settleMs).catch(async (err: unknown) => {
+          // The raw file cannot be looked at (NFS away): the copy is not left in repoDir meanwhile.
+          for (const problem of await delivery.abandon()) logger.warn(`${name}: ${problem}`);
+          throw err;
+        });
+        if (!settled) {
           logger.info(`${name}: changed while it was processed; waiting for it again`);
+          for (const problem of await delivery.abandon()) logger.warn(`${name}: ${problem}`);
           await rm(processedTemp, { force: true });
           return { kind: 'changed', row: await record(() => ledger.markWaiting(row.id)) };
         }
         unsettled = undefined;
       }
-      const tempPath = processedTemp;
-      const deliveryStarted = performance.now();
-      const result = await withLock(ctx.channelLocks, channel, () => deliver({
-        tempPath, repoDir: config.paths.repoDir, baseName: name, channel, instrumentId,
-        fileMode: config.delivery.fileMode, verifyChecksums: config.delivery.checksums, resume: progress,
-      }, { clock: ctx.clock, timeZone: config.timeZone, ...(ctx.fs ? { fs: ctx.fs } : {}) }));
+      const result = await withLock(ctx.channelLocks, channel, () => delivery.commit());
       for (const w of result.warnings) logger.warn(`${name}: ${w}`);
       logger.debug(`${name}: delivered in ${Math.round(performance.now() - deliveryStarted)} ms`);
       logger.info(`Processed image ${name} written to ${result.procPath}`);

@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { bufferSource, verifyFile, withFileSource } from '../../src/fits/index.js';
 import { ManualClock } from '../../src/ops/clock.js';
 import {
   backoffMs,
   deliver,
   DeliveryError,
+  prepareDelivery,
   prepareProcTemp,
   type DeliveryOptions,
   type DeliveryProgress,
@@ -169,7 +170,8 @@ test('delivers the processed file to the day folder and the repository, then poi
     assert.ok(!name.endsWith('.fits'), name);
   }
   const steps = fs.calls.map((c) => c.step).filter((step, i, all) => step !== all[i - 1]);
-  assert.deepEqual(steps, ['proc-rename', 'repo-copy', 'repo-verify', 'repo-rename', 'pointer']);
+  // The copy is made and verified from the temporary first; then the names appear in §6 order.
+  assert.deepEqual(steps, ['repo-copy', 'repo-verify', 'proc-rename', 'repo-rename', 'pointer']);
   const index = (pred: (c: Call) => boolean) => fs.calls.findIndex(pred);
   const dataTemp = repoTemps.find((p) => p.includes(BASE))!;
   const repoLink = index((c) => c.op === 'link' && c.path === result.repoPath);
@@ -177,6 +179,8 @@ test('delivers the processed file to the day folder and the repository, then poi
   assert.ok(index((c) => c.step === 'repo-verify' && c.op === 'read' && c.path === dataTemp) < repoLink);
   assert.ok(repoLink < index((c) => c.op === 'rename' && c.path === env.pointerPath));
   assert.ok(index((c) => c.op === 'fsync' && c.path === env.tempPath) < index((c) => c.op === 'link' && c.path === result.procPath));
+  assert.ok(index((c) => c.op === 'link' && c.path === result.procPath) < repoLink, 'the processed copy is named first');
+  assert.ok(fs.calls.filter((c) => c.step === 'repo-copy' && c.op === 'read').every((c) => c.path === env.tempPath), 'copied from the temporary');
 });
 
 test('prepareProcTemp creates the day folder and a dot-named temporary that is not *.fits', async (t) => {
@@ -292,7 +296,7 @@ const EXPECTED_OPS: Record<DeliveryStep, FsOp[]> = {
 /** Transient error numbers, and EXDEV as a permanent one (a temporary outside the day folder). */
 const ERRNOS: Array<[string, boolean]> = [['ENOSPC', true], ['EACCES', true], ['EIO', true], ['ESTALE', true], ['EXDEV', false]];
 
-test('every operation of every step, failing with each error, leaves a consistent state and a retry completes once', async (t) => {
+test('every operation of every step, failing with each error or slow, leaves a consistent state and the delivery completes once', async (t) => {
   // A clean run lists the calls a delivery makes: each becomes a fault site.
   const probe = await setup(t);
   const recorder = new FaultyFs();
@@ -314,12 +318,7 @@ test('every operation of every step, failing with each error, leaves a consisten
     for (const [errno, retryable] of ERRNOS) {
       await t.test(`${site.step}: ${site.op} #${site.occurrence + 1} fails with ${errno}`, async (t) => {
         const env = await setup(t);
-        const other = await otherFile();
-        const seeded = await seedExisting(env, {
-          [join(env.dayDir, 'mods1b.20260115.0000.fits')]: other,
-          [join(env.repoDir, 'mods1b.20260115.0000.fits')]: other,
-          [env.pointerPath]: 'mods1b.20260115.0000.fits\n',
-        });
+        const seeded = await seedWithEarlierDelivery(env);
         const fs = new FaultyFs().inject({ op: site.op, step: site.step, after: site.occurrence, action: 'fail', errno });
         const err = await rejectsWith(deliver(env.request, faulty(env, fs)));
         assert.equal(fs.fired, 1);
@@ -330,18 +329,7 @@ test('every operation of every step, failing with each error, leaves a consisten
         assert.match(err.message, new RegExp(`${errno}.*injected fault`));
         assert.match(err.message, new RegExp(BASE.replace(/\./g, '\\.')));
 
-        // Nothing partial under a final name; the old files untouched; the pointer old or new.
-        await assertUntouched(seeded, [env.pointerPath]);
-        for (const dir of [env.dayDir, env.repoDir]) {
-          for (const name of visible(await names(dir))) {
-            const path = join(dir, name);
-            if (seeded.has(path) || name === 'MODS1B.new') continue;
-            assert.deepEqual(await readFile(path), env.processed, `${path} is whole`);
-          }
-        }
-        const pointer = await readFile(env.pointerPath, 'utf8');
-        assert.ok(pointer === 'mods1b.20260115.0000.fits\n' || pointer === `${BASE}\n`, pointer);
-        if (pointer === `${BASE}\n`) assert.deepEqual(await readFile(join(env.repoDir, BASE)), env.processed);
+        await assertNothingPartial(env, seeded);
         // The only dot-files: the input, until step 1 is done, and leftovers the error reports.
         const leftovers = err.progress.leftovers ?? [];
         for (const leftover of leftovers) assert.ok(err.message.includes(leftover), `${leftover} reported`);
@@ -359,8 +347,46 @@ test('every operation of every step, failing with each error, leaves a consisten
         assert.deepEqual(delivered, { procName: BASE, repoName: BASE });
       });
     }
+    await t.test(`${site.step}: ${site.op} #${site.occurrence + 1} is slow (held until released)`, async (t) => {
+      const env = await setup(t);
+      const seeded = await seedWithEarlierDelivery(env);
+      const held = new Gate();
+      const fs = new FaultyFs().inject({ op: site.op, step: site.step, after: site.occurrence, action: 'hold', gate: held });
+      const delivery = deliver(env.request, faulty(env, fs));
+      await held.reached;
+      // A reader looking while the call hangs (an NFS server slow to answer).
+      await assertNothingPartial(env, seeded);
+      held.release();
+      await delivery;
+      assert.deepEqual(await assertDeliveredOnce(env, seeded), { procName: BASE, repoName: BASE });
+    });
   }
 });
+
+/** Files of an earlier delivery (another raw file), which a delivery must never touch. */
+async function seedWithEarlierDelivery(env: Env): Promise<Map<string, Buffer>> {
+  const other = await otherFile();
+  return seedExisting(env, {
+    [join(env.dayDir, 'mods1b.20260115.0000.fits')]: other,
+    [join(env.repoDir, 'mods1b.20260115.0000.fits')]: other,
+    [env.pointerPath]: 'mods1b.20260115.0000.fits\n',
+  });
+}
+
+/** Nothing partial under a final name; the old files untouched; the pointer old or new, naming a whole file. */
+async function assertNothingPartial(env: Env, seeded: Map<string, Buffer>): Promise<void> {
+  await assertUntouched(seeded, [env.pointerPath]);
+  for (const dir of [env.dayDir, env.repoDir]) {
+    for (const name of visible(await names(dir))) {
+      const path = join(dir, name);
+      if (seeded.has(path) || name === 'MODS1B.new') continue;
+      assert.deepEqual(await readFile(path), env.processed, `${path} is whole`);
+    }
+  }
+  const pointer = await readFile(env.pointerPath, 'utf8');
+  assert.ok(pointer === 'mods1b.20260115.0000.fits\n' || pointer === `${BASE}\n`, pointer);
+  if (pointer === `${BASE}\n`) assert.deepEqual(await readFile(join(env.repoDir, BASE)), env.processed);
+}
 
 test('a failed clean-up is reported in the message and finished by the retry', async (t) => {
   const env = await setup(t);
@@ -405,7 +431,7 @@ test('a missing input is a permanent failure', async (t) => {
   const err = await rejectsWith(deliver(env.request, options(env)));
   assert.equal(err.code, 'delivery-input-missing');
   assert.equal(err.retryable, false);
-  assert.equal(err.step, 'proc-rename');
+  assert.equal(err.step, 'repo-copy');
   assert.equal(err.path, env.tempPath);
   assert.ok(err.message.includes(env.tempPath));
   assert.deepEqual(await names(env.repoDir), []);
@@ -420,7 +446,8 @@ test('the repository folder gone (NFS mount away) is transient; the retry does n
   assert.equal(err.step, 'repo-copy');
   assert.equal(err.path, env.repoDir);
   assert.match(err.message, /NFS/);
-  assert.equal(err.progress.procPath, join(env.dayDir, BASE));
+  assert.equal(err.progress.procPath, undefined, 'nothing is named before the copy is made');
+  assert.deepEqual(await names(env.dayDir), [basename(env.tempPath)], 'the processed temporary is kept for the retry');
 
   await mkdir(env.repoDir);
   const again = await rejectsWith(deliver({ ...env.request, resume: err.progress }, options(env, {
@@ -434,9 +461,9 @@ test('the repository folder gone (NFS mount away) is transient; the retry does n
 
 test('the processed copy gone before a resumed repository copy is a permanent failure', async (t) => {
   const env = await setup(t);
-  const fs = new FaultyFs().inject({ op: 'open', step: 'repo-copy', action: 'fail', errno: 'EIO' });
+  const fs = new FaultyFs().inject({ op: 'link', step: 'repo-rename', action: 'fail', errno: 'EIO' });
   const err = await rejectsWith(deliver(env.request, faulty(env, fs)));
-  assert.equal(err.step, 'repo-copy');
+  assert.equal(err.step, 'repo-rename');
   await rm(err.progress.procPath!);
   const again = await rejectsWith(deliver({ ...env.request, resume: err.progress }, options(env)));
   assert.equal(again.code, 'delivery-input-missing');
@@ -510,11 +537,45 @@ test('while the repository copy is being synced, no final name and no pointer ex
   assert.deepEqual(visible(during), []);
   assert.equal(dotted(during).length, 1);
   assert.ok(!dotted(during)[0]!.endsWith('.fits'));
-  assert.deepEqual(await names(env.dayDir), [BASE], 'the processed copy is already in place');
+  assert.deepEqual(await names(env.dayDir), [basename(env.tempPath)], 'nor in the day folder');
   held.release();
   const result = await delivery;
   assert.equal(result.deliveredName, BASE);
   await assertDeliveredOnce(env, new Map());
+});
+
+test('prepareDelivery makes the verified repository copy and no name; commit names everything', async (t) => {
+  const env = await setup(t);
+  const seeded = await seedExisting(env, { [env.pointerPath]: 'mods1b.20260115.0000.fits\n' });
+  const fs = new FaultyFs();
+  const prepared = await prepareDelivery(env.request, faulty(env, fs));
+  assert.deepEqual(visible(await names(env.repoDir)), ['MODS1B.new']);
+  assert.equal(dotted(await names(env.repoDir)).length, 1, 'the copy, under its temporary name');
+  assert.deepEqual(await names(env.dayDir), [basename(env.tempPath)]);
+  await assertUntouched(seeded);
+  assert.ok(fs.calls.some((c) => c.step === 'repo-verify' && c.op === 'read'), 'verified before commit');
+  const result = await prepared.commit();
+  assert.equal(result.deliveredName, BASE);
+  assert.deepEqual(await assertDeliveredOnce(env, seeded), { procName: BASE, repoName: BASE });
+  assert.equal(fs.calls.filter((c) => c.step === 'repo-copy' && c.op === 'open' && c.path.startsWith(env.repoDir)).length, 1, 'copied once');
+});
+
+test('an abandoned prepared delivery leaves nothing in the repository and the processed temporary in place', async (t) => {
+  const env = await setup(t);
+  const prepared = await prepareDelivery(env.request, options(env));
+  assert.deepEqual(await prepared.abandon(), []);
+  assert.deepEqual(await names(env.repoDir), []);
+  assert.deepEqual(await names(env.dayDir), [basename(env.tempPath)]);
+});
+
+test('a prepared copy that cannot be removed is reported by abandon, not thrown', async (t) => {
+  const env = await setup(t);
+  const fs = new FaultyFs().inject({ op: 'unlink', path: (p) => p.startsWith(`${env.repoDir}/.`), action: 'fail', errno: 'EACCES' });
+  const prepared = await prepareDelivery(env.request, faulty(env, fs));
+  const problems = await prepared.abandon();
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!, /could not remove .*EACCES/);
+  assert.deepEqual(visible(await names(env.repoDir)), []);
 });
 
 test('while the pointer is written, MODS1B.new still names the previous file in full', async (t) => {

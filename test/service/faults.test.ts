@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateRaw, writeRaw } from '../../src/simulate/index.js';
@@ -272,6 +272,78 @@ test('a raw file rewritten larger just after it looked complete: nothing from th
   assert.equal(row.size, final.bytes.length, 'the ledger records the final size');
   assert.deepEqual(await fitsIn(join(root, 'proc', '20260115')), [stale.name]);
   assert.deepEqual(await tempsIn(join(root, 'proc', '20260115')), [], 'the stale output was removed');
+});
+
+test('a raw file touched while its repository copy is made: the copy is removed, nothing is named, the file is delivered once after it holds still', async (t) => {
+  const root = await tempDir(t);
+  const crashes = watchCrashes(t);
+  const repo = join(root, 'newdata');
+  const fs = new FaultyFs();
+  // The repository copy is made while the settle interval runs: hold it there, and touch the
+  // raw file meanwhile (azcam writing it again, or an NFS client late with its attributes).
+  const gate = new Gate();
+  fs.inject({ op: 'fsync', path: (p) => p.startsWith(`${repo}/.mods1b.`), action: 'hold', gate });
+  const s = await startService(root, '', { fs });
+  t.after(() => s.stop());
+  const stopObserving = observeRepo(repo);
+  t.after(() => stopObserving());
+  const counts = countDeliveries(s.service);
+  const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 1 });
+  const done = nextEvent(s.service, 'delivery:done');
+  await s.send(`proc /home/data/${raw.name}`);
+  await gate.reached;
+  const later = new Date(Date.now() + 60_000);
+  await utimes(raw.path, later, later);
+  gate.release();
+  await until(() => s.log.messages('info').some((m) => m.startsWith(`${raw.name}: changed while it was processed`)), 'the service noticing the change', s);
+  await done;
+  await s.service.idle();
+
+  assert.deepEqual(crashes, []);
+  const seen = await stopObserving();
+  assert.deepEqual(seen.bad, [], 'a partial or invalid file was visible in repoDir');
+  assert.deepEqual([...counts.entries()], [[raw.name, 1]], 'delivered once');
+  assert.deepEqual(await fitsIn(repo), [raw.name]);
+  assert.deepEqual(await tempsIn(repo), [], 'the abandoned copy was removed');
+  assert.deepEqual(await tempsIn(join(root, 'proc', '20260115')), [], 'and the processed temporary');
+  const recorded = s.service.ledgerHandle.latestByPath(raw.path)?.mtimeMs ?? Number.NaN;
+  assert.ok(Math.abs(recorded - later.getTime()) < 1, `the ledger records the file as it held still (${recorded})`);
+});
+
+test('a delivery call that hangs (a slow NFS server) holds only its own file: the other channel is delivered meanwhile', async (t) => {
+  const root = await tempDir(t);
+  const crashes = watchCrashes(t);
+  const repo = join(root, 'newdata');
+  const fs = new FaultyFs();
+  const gate = new Gate();
+  fs.inject({ op: 'fsync', path: (p) => p.startsWith(`${repo}/.mods1b.`), action: 'hold', gate });
+  const s = await startService(root, '', { fs });
+  t.after(() => s.stop());
+  t.after(() => gate.release()); // a failed assertion must not leave the service stuck in its stop
+  const stopObserving = observeRepo(repo);
+  t.after(() => stopObserving());
+  const counts = countDeliveries(s.service);
+  const blue = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 1 });
+  await s.send(`proc /home/data/${blue.name}`);
+  await gate.reached;
+  const red = await writeRaw(join(root, 'raw', 'mods1r'), { roi: '1k', instrument: 'mods1r', seq: 1 });
+  const redDone = nextEvent(s.service, 'delivery:done');
+  await s.send(`proc /home/data/${red.name}`);
+  const [redRow] = await redDone;
+  assert.equal(redRow.name, red.name);
+  assert.deepEqual(await fitsIn(repo), [red.name], 'the blue file is not named while its call hangs');
+  assert.equal(s.service.ledgerHandle.latestByPath(blue.path)?.state, 'processing', 'the blue file is still in progress');
+  const blueDone = nextEvent(s.service, 'delivery:done');
+  gate.release();
+  await blueDone;
+  await s.service.idle();
+
+  assert.deepEqual(crashes, []);
+  assert.deepEqual((await stopObserving()).bad, [], 'a partial or invalid file was visible in repoDir');
+  assert.deepEqual([...counts.entries()].sort(), [[blue.name, 1], [red.name, 1]]);
+  assert.deepEqual(await fitsIn(repo), [blue.name, red.name].sort());
+  assert.equal(await readFile(join(repo, 'MODS1B.new'), 'utf8'), `${blue.name}\n`);
+  assert.equal(await readFile(join(repo, 'MODS1R.new'), 'utf8'), `${red.name}\n`);
 });
 
 // ---------------------------------------------------------------------------------------------
