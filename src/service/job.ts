@@ -71,7 +71,8 @@ export function nameParts(name: string, pattern: RegExp): { channel: string | nu
 export interface Unsettled {
   size: number;
   mtimeMs: number;
-  lookedAtMs: number;
+  /** Resolves one settle interval after the look, on the service's timers. */
+  heldStill: Promise<void>;
 }
 
 export async function runJob(
@@ -138,7 +139,7 @@ export async function runJob(
       if (unsettled !== undefined) {
         // Processing overlapped the settle interval; nothing is delivered unless the raw file
         // held still through it (behaviour.md §3).
-        const settled = await confirmSettled(row.path, unsettled, ctx.clock, config.watch.settleMs).catch(async (err: unknown) => {
+        const settled = await confirmSettled(row.path, unsettled).catch(async (err: unknown) => {
           // The raw file cannot be looked at (NFS away): the copy is not left in repoDir meanwhile.
           for (const problem of await delivery.abandon()) logger.warn(`${name}: ${problem}`);
           throw err;
@@ -169,7 +170,7 @@ export async function runJob(
         return { kind: 'interrupted', row: current };
       }
       if (unsettled !== undefined && !(err instanceof DeliveryError)
-        && !(await confirmSettled(row.path, unsettled, ctx.clock, config.watch.settleMs).catch(() => true))) {
+        && !(await confirmSettled(row.path, unsettled).catch(() => true))) {
         // Processing failed on a raw file that was still being written (azcam rewrote it after
         // it looked complete): not the file's fault. Wait for it again.
         logger.info(`${name}: changed while it was processed (${(err as Error).message}); waiting for it again`);

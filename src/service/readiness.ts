@@ -70,13 +70,14 @@ export interface ReadinessOptions {
   look?: (path: string) => Promise<Look>;
   /**
    * Return at the first complete look, before the settle interval, with `settled: false`: the
-   * caller processes meanwhile and must call `confirmSettled` before delivering.
+   * caller starts a settle timer, processes meanwhile and must call `confirmSettled` before
+   * delivering.
    */
   early?: boolean;
 }
 
 export type Readiness =
-  | { status: 'ready'; size: number; mtimeMs: number; conpars: boolean; warnings: string[]; settled: boolean; lookedAtMs: number }
+  | { status: 'ready'; size: number; mtimeMs: number; conpars: boolean; warnings: string[]; settled: boolean }
   | { status: 'failed'; code: string; reason: string }
   | { status: 'gone' }
   | { status: 'aborted' };
@@ -98,19 +99,18 @@ export async function waitUntilReady(path: string, options: ReadinessOptions, fi
   let elapsedMs = Math.max(0, clock.now() - firstSeenMs);
   for (;;) {
     if (options.signal?.aborted) return { status: 'aborted' };
-    const now = clock.now();
     const current = await look(path);
     if (current.state === 'gone') return { status: 'gone' };
     const still = previous !== undefined && previous.state !== 'gone' && previous.size === current.size && previous.mtimeMs === current.mtimeMs;
 
     if (current.state === 'complete' && (still || options.early === true)) {
-      return { status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: true, warnings: [], settled: still, lookedAtMs: now };
+      return { status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: true, warnings: [], settled: still };
     }
     if (current.state === 'no-conpars') {
       wholeSinceMs = still ? (wholeSinceMs ?? elapsedMs) : elapsedMs;
       if (still && elapsedMs - wholeSinceMs >= options.noConparsGraceMs) {
         return {
-          status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: false, settled: true, lookedAtMs: now,
+          status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: false, settled: true,
           warnings: [`no CONPARS table after ${Math.round(options.noConparsGraceMs / 1000)} s; processed without it (temperatures -999.9)`],
         };
       }
@@ -134,17 +134,14 @@ export async function waitUntilReady(path: string, options: ReadinessOptions, fi
 }
 
 /**
- * The second half of an early readiness: waits until `settleMs` after the complete look, then
- * checks that size and mtime have not changed since. False means the file changed (or went):
- * whatever was made from it must be thrown away and the file waited for again.
+ * The second half of an early readiness: waits for `heldStill` (one settle interval after the
+ * complete look, on the service's timers, so that a step of the wall clock neither shortens nor
+ * stretches it), then checks that size and mtime have not changed since the look. False means
+ * the file changed (or went): whatever was made from it must be thrown away and the file
+ * waited for again.
  */
-export async function confirmSettled(
-  path: string, seen: { size: number; mtimeMs: number; lookedAtMs: number }, clock: ServiceClock, settleMs: number,
-): Promise<boolean> {
-  // Never longer than one settle interval: a clock stepped back since the look must not make
-  // this wait for the size of the step.
-  const left = Math.min(settleMs, seen.lookedAtMs + settleMs - clock.now());
-  if (left > 0) await sleep(clock, left);
+export async function confirmSettled(path: string, seen: { size: number; mtimeMs: number; heldStill: Promise<void> }): Promise<boolean> {
+  await seen.heldStill;
   const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
     throw err;

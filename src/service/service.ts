@@ -12,7 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import type { DatamanConfig } from '../ops/config.js';
 import { DatamanError } from '../errors.js';
-import { type ServiceClock, systemClock } from '../ops/clock.js';
+import { type ServiceClock, sleep, systemClock } from '../ops/clock.js';
 import { createLoggerFromConfig, type Logger, type RootLogger } from '../ops/logger.js';
 import { isLedgerUnavailable, openLedger, whenLedgerWritable, type Ledger, type LedgerOptions, type LedgerOrigin, type LedgerRow } from './ledger.js';
 import type { FsPort } from './deliver.js';
@@ -20,7 +20,7 @@ import { waitUntilReady } from './readiness.js';
 import { RawWatcher, scanOnce } from './watcher.js';
 import { UdpTrigger, triggerOptionsFromConfig } from './udp-trigger.js';
 import { WorkerPool } from './worker-pool.js';
-import { nameParts, runJob, sha256File, type JobContext } from './job.js';
+import { nameParts, runJob, sha256File, type JobContext, type Unsettled } from './job.js';
 import { ensureDropFolders, fileDrop } from './drop-folder.js';
 import { removeStaleTemps } from './recovery.js';
 import type { ServiceEvents } from './events.js';
@@ -57,7 +57,7 @@ const PRIORITY = { udp: 10, drop: 5, watcher: 0, catchup: 0, cli: 5 } as const s
 interface Tracked {
   row: LedgerRow;
   /** Taken at its first complete look: the job confirms the settle interval before delivery. */
-  unsettled?: { size: number; mtimeMs: number; lookedAtMs: number } | undefined;
+  unsettled?: Unsettled | undefined;
   /** Raised when a UDP trigger arrives for a file already being waited for. */
   priority: number;
 }
@@ -369,7 +369,8 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       this.tracked.delete(path);
       return;
     }
-    tracked.unsettled = readiness.settled ? undefined : { size: readiness.size, mtimeMs: readiness.mtimeMs, lookedAtMs: readiness.lookedAtMs };
+    // The settle interval runs from here on the service's timers (a wall-clock step cannot cut it short).
+    tracked.unsettled = readiness.settled ? undefined : { size: readiness.size, mtimeMs: readiness.mtimeMs, heldStill: sleep(this.clock, w.settleMs) };
     for (const warning of readiness.warnings) this.logger.warn(`${name}: ${warning}`);
     const completeAt = this.clock.now();
     await this.record(name, () => this.ledger.setDetails(tracked.row.id, { size: readiness.size, mtimeMs: readiness.mtimeMs, completeAt, warnings: readiness.warnings }));

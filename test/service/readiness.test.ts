@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ManualClock } from '../../src/ops/clock.js';
-import { lookAt, waitUntilReady, type Look, type Readiness } from '../../src/service/readiness.js';
+import { ManualClock, sleep } from '../../src/ops/clock.js';
+import { confirmSettled, lookAt, waitUntilReady, type Look, type Readiness } from '../../src/service/readiness.js';
 import { BadHeaderError } from '../../src/fits/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { imageHdu, primaryHeader, tableHdu } from '../helpers/small-fits.js';
@@ -28,27 +28,43 @@ async function drive(looks: Look[], options: Partial<Parameters<typeof waitUntil
   return { result: result!, elapsedMs: clock.now(), calls };
 }
 
-/** The result without `lookedAtMs`, which depends on the scripted clock's steps. */
-function pick(result: Readiness): Omit<Extract<Readiness, { status: 'ready' }>, 'lookedAtMs'> | Readiness {
-  if (result.status !== 'ready') return result;
-  const { lookedAtMs: _, ...rest } = result;
-  return rest;
-}
 
 const complete = (size = 100, mtimeMs = 1): Look => ({ state: 'complete', size, mtimeMs });
 const incomplete = (size: number): Look => ({ state: 'incomplete', size, mtimeMs: size, reason: `file is ${1000 - size} bytes short` });
 
 test('a complete file is ready once its size and mtime held still over the settle interval', async () => {
   const { result, calls } = await drive([complete(), complete()]);
-  assert.deepEqual(pick(result), { status: 'ready', size: 100, mtimeMs: 1, conpars: true, warnings: [], settled: true });
+  assert.deepEqual(result, { status: 'ready', size: 100, mtimeMs: 1, conpars: true, warnings: [], settled: true });
   assert.equal(calls, 2);
 });
 
-test('with early readiness, the first complete look is returned unsettled, with when it was seen', async () => {
+test('with early readiness, the first complete look is returned unsettled', async () => {
   const { result, calls } = await drive([incomplete(10), complete(100, 7)], { early: true });
-  assert.deepEqual(pick(result), { status: 'ready', size: 100, mtimeMs: 7, conpars: true, warnings: [], settled: false });
-  assert.ok(result.status === 'ready' && result.lookedAtMs >= 1000);
+  assert.deepEqual(result, { status: 'ready', size: 100, mtimeMs: 7, conpars: true, warnings: [], settled: false });
   assert.equal(calls, 2);
+});
+
+test('confirmSettled waits for the settle timer, whatever the wall clock does, then compares size and mtime', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'mods1b.20260115.0001.fits');
+  await writeFile(path, 'x'.repeat(2880));
+  const info = await stat(path);
+  const clock = new ManualClock(0);
+  const heldStill = sleep(clock, 500);
+  let answer: boolean | undefined;
+  const confirming = confirmSettled(path, { size: info.size, mtimeMs: info.mtimeMs, heldStill }).then((ok) => { answer = ok; });
+  clock.set(3 * 3_600_000); // the wall clock stepped forwards by 3 h: no timer is due
+  for (let i = 0; i < 20; i++) await flush();
+  assert.equal(answer, undefined, 'still waiting for the settle interval');
+  clock.advance(500);
+  await confirming;
+  assert.equal(answer, true);
+
+  await appendFile(path, 'y');
+  const changed = sleep(clock, 500);
+  const pending = confirmSettled(path, { size: info.size, mtimeMs: info.mtimeMs, heldStill: changed });
+  clock.advance(500);
+  assert.equal(await pending, false, 'a file that grew is not settled');
 });
 
 test('a file that still changes after looking complete is not ready until it holds still', async () => {
@@ -74,7 +90,7 @@ test('a whole file without CONPARS is taken after the grace period, with a warni
 test('CONPARS appended during the grace period makes the file complete without a warning', async () => {
   const noConpars: Look = { state: 'no-conpars', size: 80, mtimeMs: 3 };
   const { result } = await drive([noConpars, noConpars, noConpars, complete(120, 4), complete(120, 4)]);
-  assert.deepEqual(pick(result), { status: 'ready', size: 120, mtimeMs: 4, conpars: true, warnings: [], settled: true });
+  assert.deepEqual(result, { status: 'ready', size: 120, mtimeMs: 4, conpars: true, warnings: [], settled: true });
 });
 
 test('a file still incomplete after the timeout has failed, with the reason', async () => {
