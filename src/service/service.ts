@@ -131,9 +131,10 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       await stat(d).catch((err: Error) => this.logger.warn(`${d} is not available (${err.message}); files wait for it`));
     }
 
-    // A lock held by another connection is waited for 1 s (this blocks the event loop); past
-    // that, ledger writes are retried with back-off (whenLedgerWritable) without blocking.
-    this.ledger = openLedger(config.paths.stateDir, { clock: this.clock, busyTimeoutMs: 1000, ...this.options.ledger });
+    // SQLite waits for a lock held by another connection (a `dataman` command) synchronously,
+    // blocking the event loop: only briefly, as such writes take milliseconds. Past that, ledger
+    // writes are retried with back-off (whenLedgerWritable), which does not block.
+    this.ledger = openLedger(config.paths.stateDir, { clock: this.clock, busyTimeoutMs: 200, ...this.options.ledger });
     this.onRelease('ledger', () => this.ledger.close());
     this.pool = new WorkerPool(config.queue.concurrency);
     this.onRelease('workers', () => this.pool.close());
