@@ -30,28 +30,36 @@ export interface LatencyResult {
   watcher: Samples;
   /** UDP trigger with `watch.settleMs: 0`. */
   udpNoSettle: Samples;
-  /** Processing on the worker and delivery, per file (UDP runs), from the service's debug log. */
-  stages: { processingMs: Samples; deliveryMs: Samples };
+  /**
+   * Per file (UDP runs), from the service's debug log: processing on the worker; delivery, and
+   * its parts: the repository copy made and verified, the wait for the rest of the settle
+   * interval, the names and the pointer.
+   */
+  stages: Record<StageName, Samples>;
   floor: { p50Ms: number; samplesMs: number[]; bytes: number };
   /** Two files of that size written and flushed one after the other: what delivery's two copies cost at least. */
   twoCopiesFloor: { p50Ms: number; samplesMs: number[] };
 }
+
+type StageName = 'processingMs' | 'deliveryMs' | 'copyMs' | 'settleWaitMs' | 'commitMs';
+const STAGE_NAMES: StageName[] = ['processingMs', 'deliveryMs', 'copyMs', 'settleWaitMs', 'commitMs'];
+const noStages = (): Record<StageName, number[]> => ({ processingMs: [], deliveryMs: [], copyMs: [], settleWaitMs: [], commitMs: [] });
 
 const samples = (xs: number[]): Samples => ({ p50Ms: percentile(xs, 50), p95Ms: percentile(xs, 95), samplesMs: xs });
 
 /** The p-th percentile (nearest rank) of `xs`. */
 export const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 };
 
 export async function measureLatency(files = 5): Promise<LatencyResult> {
   const root = await mkdtemp(join(tmpdir(), 'dataman-latency-'));
   try {
-    const processingMs: number[] = [];
-    const deliveryMs: number[] = [];
-    const withSettle = await runService(root, 'settle', files, 500, { processingMs, deliveryMs });
-    const noSettle = await runService(root, 'nosettle', files, 0, { processingMs: [], deliveryMs: [] });
+    const stages = noStages();
+    const withSettle = await runService(root, 'settle', files, 500, stages);
+    const noSettle = await runService(root, 'nosettle', files, 0, noStages());
     const bytes = 154_120_320;
     const floor: number[] = [];
     const twoCopies: number[] = [];
@@ -65,7 +73,7 @@ export async function measureLatency(files = 5): Promise<LatencyResult> {
     return {
       files, settleMs: withSettle.settleMs, intervalMs: withSettle.intervalMs,
       udp: samples(withSettle.udp), watcher: samples(withSettle.watcher), udpNoSettle: samples(noSettle.udp),
-      stages: { processingMs: samples(processingMs), deliveryMs: samples(deliveryMs) },
+      stages: Object.fromEntries(STAGE_NAMES.map((k) => [k, samples(stages[k])])) as Record<StageName, Samples>,
       floor: { p50Ms: percentile(floor, 50), samplesMs: floor, bytes },
       twoCopiesFloor: { p50Ms: percentile(twoCopies, 50), samplesMs: twoCopies },
     };
@@ -89,7 +97,7 @@ async function writeAndFlush(path: string, bytes: number): Promise<number> {
 
 /** One service on its own folders: `files` UDP-triggered and `files` watcher-only full frames. */
 async function runService(
-  parent: string, name: string, files: number, settleMs: number, stages: { processingMs: number[]; deliveryMs: number[] },
+  parent: string, name: string, files: number, settleMs: number, stages: Record<StageName, number[]>,
 ): Promise<{ udp: number[]; watcher: number[]; settleMs: number; intervalMs: number }> {
   const root = join(parent, name);
   for (const d of ['raw/mods1b', 'proc', 'newdata', 'log', 'state']) await mkdir(join(root, d), { recursive: true });
@@ -103,10 +111,7 @@ watch: {settleMs: ${settleMs}}
   const log = memoryLogger({ debug: true });
   const service = await DatamanService.start({ config, logger: log.logger, hostName: 'bench' });
   const socket = createSocket('udp4');
-  const stage = (pattern: RegExp) => {
-    const line = log.messages('debug').map((m) => pattern.exec(m)).filter((m) => m !== null).at(-1);
-    return line ? Number(line[1]) : undefined;
-  };
+  const stage = (pattern: RegExp) => log.messages('debug').map((m) => pattern.exec(m)).filter((m) => m !== null).at(-1);
   const sample = async (seq: number, trigger: boolean): Promise<number> => {
     const raw = generateRaw({ instrument: 'mods1b', roi: 'full', seq, seed: seq });
     const path = join(config.paths.dataDir, 'mods1b', raw.name);
@@ -123,9 +128,14 @@ watch: {settleMs: ${settleMs}}
     const ms = performance.now() - complete;
     if (trigger) {
       const processed = stage(new RegExp(`^${raw.name}: processed in (\\d+) ms`));
-      const deliveredIn = stage(new RegExp(`^${raw.name}: delivered in (\\d+) ms`));
-      if (processed !== undefined) stages.processingMs.push(processed);
-      if (deliveredIn !== undefined) stages.deliveryMs.push(deliveredIn);
+      const delivery = stage(new RegExp(`^${raw.name}: delivered in (\\d+) ms \\(copy made and verified (\\d+) ms, waiting for the settle interval (\\d+) ms, names and pointer (\\d+) ms\\)`));
+      if (processed) stages.processingMs.push(Number(processed[1]));
+      if (delivery) {
+        stages.deliveryMs.push(Number(delivery[1]));
+        stages.copyMs.push(Number(delivery[2]));
+        stages.settleWaitMs.push(Number(delivery[3]));
+        stages.commitMs.push(Number(delivery[4]));
+      }
     }
     return ms;
   };

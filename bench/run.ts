@@ -90,7 +90,9 @@ if (latency) {
   console.log(`  UDP trigger            p50 ${ms(latency.udp.p50Ms)}, p95 ${ms(latency.udp.p95Ms)}  (${(latency.udp.p50Ms / f).toFixed(2)}x the floor, ${(latency.udp.p50Ms / two).toFixed(2)}x the two-copy floor)`);
   console.log(`  watcher alone          p50 ${ms(latency.watcher.p50Ms)}, p95 ${ms(latency.watcher.p95Ms)}  (${((latency.watcher.p50Ms - latency.intervalMs) / f).toFixed(2)}x the floor after one poll interval)`);
   console.log(`  UDP trigger, settle 0  p50 ${ms(latency.udpNoSettle.p50Ms)}, p95 ${ms(latency.udpNoSettle.p95Ms)}  (${(latency.udpNoSettle.p50Ms / f).toFixed(2)}x the floor, ${(latency.udpNoSettle.p50Ms / two).toFixed(2)}x the two-copy floor)`);
-  console.log(`  of which (UDP, settle ${latency.settleMs} ms): processing p50 ${ms(latency.stages.processingMs.p50Ms)}, delivery p50 ${ms(latency.stages.deliveryMs.p50Ms)}`);
+  const st = latency.stages;
+  console.log(`  of which (UDP, settle ${latency.settleMs} ms): processing p50 ${ms(st.processingMs.p50Ms)}, delivery p50 ${ms(st.deliveryMs.p50Ms)}`
+    + ` (copy made and verified ${ms(st.copyMs.p50Ms)}, waiting for the settle interval ${ms(st.settleWaitMs.p50Ms)}, names and pointer ${ms(st.commitMs.p50Ms)})`);
   console.log(`  floor: write + fsync ${latency.floor.bytes} bytes to the same disk, p50 ${ms(f)}; twice (delivery's two copies), p50 ${ms(two)}`);
 }
 console.log(`\nJSON: bench/results/latest.json (process wall/CPU exclude Node start-up: they are measured inside the child)`);

@@ -136,6 +136,7 @@ export async function runJob(
         tempPath, repoDir: config.paths.repoDir, baseName: name, channel, instrumentId,
         fileMode: config.delivery.fileMode, verifyChecksums: config.delivery.checksums, resume: progress,
       }, { clock: ctx.clock, timeZone: config.timeZone, ...(ctx.fs ? { fs: ctx.fs } : {}) });
+      const copiedMs = performance.now() - deliveryStarted;
       if (unsettled !== undefined) {
         // Processing overlapped the settle interval; nothing is delivered unless the raw file
         // held still through it (behaviour.md §3).
@@ -152,9 +153,11 @@ export async function runJob(
         }
         unsettled = undefined;
       }
+      const commitStarted = performance.now();
       const result = await withLock(ctx.channelLocks, channel, () => delivery.commit());
       for (const w of result.warnings) logger.warn(`${name}: ${w}`);
-      logger.debug(`${name}: delivered in ${Math.round(performance.now() - deliveryStarted)} ms`);
+      const ms = (from: number, to = performance.now()) => Math.round(to - from);
+      logger.debug(`${name}: delivered in ${ms(deliveryStarted)} ms (copy made and verified ${Math.round(copiedMs)} ms, waiting for the settle interval ${ms(deliveryStarted + copiedMs, commitStarted)} ms, names and pointer ${ms(commitStarted)} ms)`);
       logger.info(`Processed image ${name} written to ${result.procPath}`);
       logger.info(`Processed image ${name} copied to ${config.paths.repoDir} as ${result.deliveredName}`);
       logger.info(`Updated ${result.pointerPath}`);
