@@ -274,20 +274,28 @@ test('a raw file rewritten larger just after it looked complete: nothing from th
   assert.deepEqual(await tempsIn(join(root, 'proc', '20260115')), [], 'the stale output was removed');
 });
 
-test('a raw file touched while its repository copy is made: the copy is removed, nothing is named, the file is delivered once after it holds still', async (t) => {
+/**
+ * A service whose first flush of a MODS1B repository copy hangs until `gate` is released (the
+ * copy is made while the settle interval runs), watched for crashes and for partial files.
+ */
+async function startWithHeldCopy(t: { after(fn: () => unknown): void }) {
   const root = await tempDir(t);
   const crashes = watchCrashes(t);
   const repo = join(root, 'newdata');
   const fs = new FaultyFs();
-  // The repository copy is made while the settle interval runs: hold it there, and touch the
-  // raw file meanwhile (azcam writing it again, or an NFS client late with its attributes).
   const gate = new Gate();
   fs.inject({ op: 'fsync', path: (p) => p.startsWith(`${repo}/.mods1b.`), action: 'hold', gate });
   const s = await startService(root, '', { fs });
   t.after(() => s.stop());
+  t.after(() => gate.release()); // a failed assertion must not leave the service stuck in its stop
   const stopObserving = observeRepo(repo);
   t.after(() => stopObserving());
-  const counts = countDeliveries(s.service);
+  return { root, crashes, repo, gate, s, stopObserving, counts: countDeliveries(s.service) };
+}
+
+test('a raw file touched while its repository copy is made: the copy is removed, nothing is named, the file is delivered once after it holds still', async (t) => {
+  // Touched while the copy is held: azcam writing it again, or an NFS client late with its attributes.
+  const { root, crashes, repo, gate, s, stopObserving, counts } = await startWithHeldCopy(t);
   const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 1 });
   const done = nextEvent(s.service, 'delivery:done');
   await s.send(`proc /home/data/${raw.name}`);
@@ -311,18 +319,7 @@ test('a raw file touched while its repository copy is made: the copy is removed,
 });
 
 test('a delivery call that hangs (a slow NFS server) holds only its own file: the other channel is delivered meanwhile', async (t) => {
-  const root = await tempDir(t);
-  const crashes = watchCrashes(t);
-  const repo = join(root, 'newdata');
-  const fs = new FaultyFs();
-  const gate = new Gate();
-  fs.inject({ op: 'fsync', path: (p) => p.startsWith(`${repo}/.mods1b.`), action: 'hold', gate });
-  const s = await startService(root, '', { fs });
-  t.after(() => s.stop());
-  t.after(() => gate.release()); // a failed assertion must not leave the service stuck in its stop
-  const stopObserving = observeRepo(repo);
-  t.after(() => stopObserving());
-  const counts = countDeliveries(s.service);
+  const { root, crashes, repo, gate, s, stopObserving, counts } = await startWithHeldCopy(t);
   const blue = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 1 });
   await s.send(`proc /home/data/${blue.name}`);
   await gate.reached;
