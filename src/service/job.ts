@@ -90,7 +90,7 @@ export async function runJob(
     clock: ctx.clock, logger, what: name, signal: ctx.signal, random: ctx.random,
   });
   // A start that finds this file half delivered by the last run finishes that delivery.
-  let progress: DeliveryProgress | undefined = await findOrphans(row, dayDir, config.paths.repoDir, ledger);
+  let progress: DeliveryProgress | undefined = await findOrphans(row, dayDir, config.paths.repoDir, ledger, record);
   if (row.startedAt !== null) {
     for (const temp of await removeStaleTemps([dayDir, config.paths.repoDir], name, ctx.clock.now(), ctx.runningSinceMs)) {
       logger.info(`${name}: removed ${temp}, left by a run that stopped while working on it`);

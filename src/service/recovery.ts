@@ -18,11 +18,14 @@ const UNIQUE = /^[a-z0-9]+\.\d{8}\.\d{6}(?:-\d+)?\.fits$/i;
 const MTIME_SLACK_MS = 2000;
 
 export async function findOrphans(
-  row: LedgerRow, dayDir: string, repoDir: string, ledger: Ledger,
+  row: LedgerRow, dayDir: string, repoDir: string, ledger: Pick<Ledger, 'byName'>,
+  /** Runs the ledger read (the job waits through a ledger that is unavailable for a while). */
+  read: <T>(fn: () => T) => Promise<T> = async (fn) => fn(),
 ): Promise<DeliveryProgress | undefined> {
   if (row.startedAt === null) return undefined;
   const name = basename(row.path);
-  const claimed = new Set(ledger.byName(name).filter((r) => r.id !== row.id).flatMap((r) => [r.procPath, r.repoPath]));
+  const jobs = await read(() => ledger.byName(name));
+  const claimed = new Set(jobs.filter((r) => r.id !== row.id).flatMap((r) => [r.procPath, r.repoPath]));
   // Since the file was first seen, not since the last attempt: a run can be interrupted more
   // than once, and an orphan from the first interruption is still this job's.
   const since = row.firstSeenAt - MTIME_SLACK_MS;
