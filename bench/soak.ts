@@ -167,7 +167,8 @@ async function startService(): Promise<Segment> {
   const index = segments.length + 1;
   const logFile = join(logDir, `serve-${index}.out`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'soak-cli.ts'), 'serve', '--config', configPath], {
+  // The V8 flags of deploy/dataMan.service's ExecStart.
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', '--import', 'tsx', join(here, 'soak-cli.ts'), 'serve', '--config', configPath], {
     cwd: repoRoot, stdio: ['ignore', fd, fd],
   });
   closeSync(fd);

@@ -5,12 +5,18 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { processFile } from '../steps/pipeline.js';
+import { FULL_FRAME_ARENA_BYTES } from '../steps/merged-preview.js';
+import { reserveArena } from '../wasm/kernels.js';
 import { defaultLeapSeconds } from '../time/index.js';
 import { DatamanError } from '../errors.js';
 import type { WorkerJob, WorkerReply } from './worker-protocol.js';
 
 if (parentPort === null) throw new Error('process-worker must run as a worker thread');
 const port = parentPort;
+
+// The memory of a full frame's merge is taken now: the service's memory does not step up at
+// the first full frame of a night, and a machine short of memory says so at start.
+reserveArena(FULL_FRAME_ARENA_BYTES);
 
 port.on('message', (job: WorkerJob) => {
   void run(job).then((reply) => port.postMessage(reply));

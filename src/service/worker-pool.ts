@@ -23,12 +23,19 @@ interface Slot {
  * the worker first (Node 20 does not apply the parent's `--import tsx` inside workers).
  */
 function createWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./process-worker.js', import.meta.url));
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./process-worker.js', import.meta.url), { resourceLimits: WORKER_LIMITS });
   const api = import.meta.resolve('tsx/esm/api');
   const module = new URL('./process-worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(module)}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { eval: true, resourceLimits: WORKER_LIMITS });
 }
+
+/**
+ * A worker's JavaScript objects live briefly and are few (the pixels are in its WebAssembly
+ * arena): a small young generation is enough. V8's default lets each worker's grow to 48 MB
+ * that are never given back (docs/soak.md).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 };
 
 export interface ProcessResult {
   outcomes: Extract<WorkerReply, { ok: true }>['outcomes'];

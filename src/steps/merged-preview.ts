@@ -48,11 +48,27 @@ export interface MergedImage {
 
 export class MergeError extends Error {}
 
-/** Rows per chunk: about 1 MB, few enough write calls and little memory. */
+/** Bytes per chunk of the merged image. */
 const CHUNK_BYTES = 1 << 20;
 
 /** WebAssembly memory is at most 4 GiB; far beyond any MODS frame. */
 const MAX_ARENA_BYTES = 2 ** 31;
+
+/** Rows of the merged image per output chunk: about 1 MB, few enough write calls and little memory. */
+function chunkRows(xtrim: number, ny: number): number {
+  return Math.max(1, Math.min(2 * ny, Math.floor(CHUNK_BYTES / (4 * 2 * xtrim))));
+}
+
+/** The merge's arena: the amplifiers' stored data units (read straight into it) and one output chunk. */
+export function mergeArenaBytes(dataUnitBytes: number[], xtrim: number, ny: number): number {
+  return dataUnitBytes.reduce((n, bytes) => n + bytes + 16, chunkRows(xtrim, ny) * 2 * xtrim * 4 + 16);
+}
+
+/**
+ * The arena of the largest MODS frame (raw-format.md §2: four 4178 × 1544 16-bit amplifiers, 32
+ * overscan columns): what a processing thread reserves when it starts.
+ */
+export const FULL_FRAME_ARENA_BYTES = mergeArenaBytes(Array<number>(4).fill(Math.ceil((4178 * 1544 * 2) / 2880) * 2880), 4178 - 32, 1544);
 
 /**
  * Reads IM1..IM4 and measures their overscan; the merged pixels are computed later, chunk by
@@ -77,9 +93,8 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
   const region: Region = [BIAS_ROW_SKIP, ny - BIAS_ROW_SKIP, xtrim + BIAS_COLUMN_SKIP, nx];
   const width = 2 * xtrim;
   const height = 2 * ny;
-  const rowsPerChunk = Math.max(1, Math.min(height, Math.floor(CHUNK_BYTES / (4 * width))));
-  // One arena for the stored data units (read straight into it) and the output chunk.
-  const arenaBytes = raw.images.reduce((n, image) => n + image.dataPaddedBytes + 16, rowsPerChunk * width * 4 + 16);
+  const rowsPerChunk = chunkRows(xtrim, ny);
+  const arenaBytes = mergeArenaBytes(raw.images.map((image) => image.dataPaddedBytes), xtrim, ny);
   if (arenaBytes > MAX_ARENA_BYTES) throw new MergeError(`the amplifiers hold ${arenaBytes} bytes, more than the merge handles (${MAX_ARENA_BYTES}); a MODS full frame holds about 52 MB`);
   const arena = acquireArena(arenaBytes);
   const storedData = new Map<Hdu, { bytes: Buffer; datasum: number }>();

@@ -127,6 +127,16 @@ export function acquireArena(size: number): KernelArena {
   return arena;
 }
 
+/**
+ * Makes this thread's kept arena `size` bytes and touches every page of it, so that the memory a
+ * frame of that size needs is taken now (at start) rather than when the first such frame comes.
+ */
+export function reserveArena(size: number): void {
+  const arena = acquireArena(size);
+  arena.take(size).fill(0);
+  releaseArena(arena);
+}
+
 /** Gives an arena back once nothing reads its views any more; the largest one is kept. */
 export function releaseArena(arena: KernelArena): void {
   if (!busy.delete(arena)) throw new Error('internal: an arena released twice, or never acquired');

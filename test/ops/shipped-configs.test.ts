@@ -167,7 +167,7 @@ test('the systemd unit dataMan runs `dataman serve` on the reference config path
     assert.equal(values.length, 1, `${key}= should be set once in ${UNIT}`);
     return values[0]!;
   };
-  assert.equal(one('ExecStart'), '/usr/bin/node /opt/dataman/bin/dataman.js serve --config /home/dts/Config/dataman.ini');
+  assert.equal(one('ExecStart'), '/usr/bin/node --max-semi-space-size=2 /opt/dataman/bin/dataman.js serve --config /home/dts/Config/dataman.ini');
   assert.equal(one('Restart'), 'always');
   assert.equal(one('RestartSec'), '10s');
   assert.equal(one('KillSignal'), 'SIGTERM');

@@ -292,3 +292,15 @@ test('amplifiers too large for the merge skip makeOTM with a reason instead of f
   raw.images[0].header.set('OVRSCAN1', 32, { kind: 'integer' });
   await assert.rejects(buildMergedImage(raw), (err: unknown) => err instanceof MergeError && /rows of 40000 data columns/.test(err.message));
 });
+
+test('the arena a processing thread reserves at start is the one a MODS full frame needs', async () => {
+  const { FULL_FRAME_ARENA_BYTES, mergeArenaBytes } = await import('../../src/steps/merged-preview.js');
+  const { generateRaw } = await import('../../src/simulate/index.js');
+  const { readStructure } = await import('../../src/fits/index.js');
+  const raw = generateRaw({ roi: 'full', seq: 1 });
+  const images = (await readStructure(bufferSource(Buffer.from(raw.bytes)))).hdus.filter((h) => /^IM[1-4]$/.test(h.header.string('EXTNAME')?.trim() ?? ''));
+  assert.equal(images.length, 4);
+  const [nx, ny] = [images[0]!.header.number('NAXIS1')!, images[0]!.header.number('NAXIS2')!];
+  const xtrim = nx - images[0]!.header.number('OVRSCAN1')!;
+  assert.equal(FULL_FRAME_ARENA_BYTES, mergeArenaBytes(images.map((h) => h.dataPaddedBytes), xtrim, ny));
+});
