@@ -8,7 +8,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { FitsError, findHdu, readStructure, withFileSource } from '../fits/index.js';
-import { type ServiceClock, sleep } from '../ops/clock.js';
+import { type ServiceClock, type Timers, sleep } from '../ops/clock.js';
 
 /** What one look at a file shows. */
 export type Look =
@@ -68,6 +68,8 @@ export interface ReadinessOptions {
   signal?: AbortSignal;
   /** Replaces `lookAt` in tests. */
   look?: (path: string) => Promise<Look>;
+  /** Cuts the wait for the next look short (a UDP trigger: the file is probably complete now). */
+  lookAgain?: LookAgain;
   /**
    * Return at the first complete look, before the settle interval, with `settled: false`: the
    * caller starts a settle timer, processes meanwhile and must call `confirmSettled` before
@@ -95,13 +97,16 @@ export async function waitUntilReady(path: string, options: ReadinessOptions, fi
   const look = options.look ?? lookAt;
   const { clock } = options;
   let previous: Look | undefined;
+  /** Whether the wait before the current look ran its whole length (at least the settle interval). */
+  let waitedInFull = false;
   let wholeSinceMs: number | undefined;
   let elapsedMs = Math.max(0, clock.now() - firstSeenMs);
   for (;;) {
     if (options.signal?.aborted) return { status: 'aborted' };
     const current = await look(path);
     if (current.state === 'gone') return { status: 'gone' };
-    const still = previous !== undefined && previous.state !== 'gone' && previous.size === current.size && previous.mtimeMs === current.mtimeMs;
+    // Unchanged over a wait cut short by a trigger proves nothing: "still" needs a whole one.
+    const still = waitedInFull && previous !== undefined && previous.state !== 'gone' && previous.size === current.size && previous.mtimeMs === current.mtimeMs;
 
     if (current.state === 'complete' && (still || options.early === true)) {
       return { status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: true, warnings: [], settled: still };
@@ -128,8 +133,43 @@ export async function waitUntilReady(path: string, options: ReadinessOptions, fi
     previous = current;
     // Complete files need only the settle interval; others are looked at each poll.
     const waitMs = current.state === 'complete' ? options.settleMs : Math.max(options.pollMs, options.settleMs);
-    await sleep(clock, waitMs);
-    elapsedMs += waitMs;
+    waitedInFull = options.lookAgain === undefined ? (await sleep(clock, waitMs), true) : await options.lookAgain.wait(clock, waitMs);
+    // A wait cut short counts as none (its length is not known without the wall clock): the
+    // timeouts then end a little later, never sooner.
+    if (waitedInFull) elapsedMs += waitMs;
+  }
+}
+
+/**
+ * A wake-up call for a file waiting to be complete: `now()` ends the current wait (or the next
+ * one, when it comes between two waits), so that the file is looked at again at once.
+ */
+export class LookAgain {
+  private wake: (() => void) | undefined;
+  private pending = false;
+
+  now(): void {
+    if (this.wake !== undefined) this.wake();
+    else this.pending = true;
+  }
+
+  /** Resolves true after `ms`, or false as soon as `now()` is called. */
+  wait(clock: Timers, ms: number): Promise<boolean> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve(false);
+    }
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(() => {
+        this.wake = undefined;
+        resolve(true);
+      }, ms);
+      this.wake = () => {
+        this.wake = undefined;
+        clock.clearTimeout(timer);
+        resolve(false);
+      };
+    });
   }
 }
 

@@ -16,7 +16,7 @@ import { type ServiceClock, sleep, systemClock } from '../ops/clock.js';
 import { createLoggerFromConfig, type Logger, type RootLogger } from '../ops/logger.js';
 import { isLedgerUnavailable, openLedger, whenLedgerWritable, type Ledger, type LedgerOptions, type LedgerOrigin, type LedgerRow } from './ledger.js';
 import type { FsPort } from './deliver.js';
-import { waitUntilReady } from './readiness.js';
+import { LookAgain, waitUntilReady } from './readiness.js';
 import { RawWatcher, scanOnce } from './watcher.js';
 import { UdpTrigger, triggerOptionsFromConfig } from './udp-trigger.js';
 import { WorkerPool } from './worker-pool.js';
@@ -60,6 +60,8 @@ interface Tracked {
   unsettled?: Unsettled | undefined;
   /** Raised when a UDP trigger arrives for a file already being waited for. */
   priority: number;
+  /** A UDP trigger for a file still being waited for has it looked at again at once. */
+  lookAgain: LookAgain;
 }
 
 export class DatamanService extends EventEmitter<ServiceEvents> {
@@ -336,12 +338,15 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     }
     const known = this.tracked.get(absolute);
     if (known) {
-      // Already being handled: a trigger only moves it up the queue.
+      // Already being handled: a trigger moves it up the queue and, if it looked incomplete,
+      // has it looked at again now rather than at the next poll (azcam sends the trigger once
+      // the file is written).
       known.priority = Math.max(known.priority, PRIORITY[origin]);
+      if (origin === 'udp') known.lookAgain.now();
       return;
     }
     const row = existing ?? this.ledger.note(absolute, origin, { channel, obsDate });
-    const tracked: Tracked = { row, priority: PRIORITY[origin] };
+    const tracked: Tracked = { row, priority: PRIORITY[origin], lookAgain: new LookAgain() };
     this.tracked.set(absolute, tracked);
     this.follow(absolute, tracked);
   }
@@ -352,7 +357,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     const w = this.config.watch;
     const readiness = await waitUntilReady(path, {
       clock: this.clock, settleMs: w.settleMs, pollMs: w.intervalMs, noConparsGraceMs: w.noConparsGraceMs,
-      incompleteTimeoutMs: w.incompleteTimeoutMs, signal: this.abort.signal, early: true,
+      incompleteTimeoutMs: w.incompleteTimeoutMs, signal: this.abort.signal, early: true, lookAgain: tracked.lookAgain,
     }, tracked.row.firstSeenAt);
     if (readiness.status === 'aborted') return; // stays waiting in the ledger: resumed next start
     if (readiness.status === 'gone') {

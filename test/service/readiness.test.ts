@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManualClock, sleep } from '../../src/ops/clock.js';
-import { confirmSettled, lookAt, waitUntilReady, type Look, type Readiness } from '../../src/service/readiness.js';
+import { confirmSettled, LookAgain, lookAt, waitUntilReady, type Look, type Readiness } from '../../src/service/readiness.js';
 import { BadHeaderError } from '../../src/fits/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { imageHdu, primaryHeader, tableHdu } from '../helpers/small-fits.js';
@@ -138,4 +138,53 @@ test('lookAt follows a real file as azcam writes it: partial, five HDUs, then CO
   assert.equal((await lookAt(path)).state, 'complete');
   await writeFile(path, 'This is bad data');
   assert.equal((await lookAt(path)).state, 'broken');
+});
+
+test('a trigger while a file waits to be complete has it looked at again at once, not at the next poll', async () => {
+  const clock = new ManualClock(0);
+  const lookAgain = new LookAgain();
+  const looks: Look[] = [incomplete(10), complete(1000, 9)];
+  let calls = 0;
+  const look = async () => looks[Math.min(calls++, looks.length - 1)]!;
+  let result: Readiness | undefined;
+  const done = waitUntilReady('/raw/mods1b.20260115.0001.fits', {
+    clock, settleMs: 500, pollMs: 1000, noConparsGraceMs: 15_000, incompleteTimeoutMs: 120_000, look, early: true, lookAgain,
+  }).then((r) => { result = r; });
+  for (let i = 0; i < 20; i++) await flush();
+  assert.equal(calls, 1, 'looked once, now waiting for the next poll');
+  lookAgain.now();
+  await done;
+  assert.equal(clock.now(), 0, 'no time passed');
+  assert.deepEqual(result, { status: 'ready', size: 1000, mtimeMs: 9, conpars: true, warnings: [], settled: false });
+});
+
+test('a trigger between two waits cuts the next one short', async () => {
+  const clock = new ManualClock(0);
+  const lookAgain = new LookAgain();
+  lookAgain.now();
+  assert.equal(await lookAgain.wait(clock, 1000), false);
+  const full = lookAgain.wait(clock, 1000);
+  clock.advance(1000);
+  assert.equal(await full, true);
+});
+
+test('a file that held still only over a wait cut short is not taken as settled, nor as broken', async () => {
+  const clock = new ManualClock(0);
+  const lookAgain = new LookAgain();
+  const broken: Look = { state: 'broken', size: 5, mtimeMs: 1, error: new BadHeaderError('bad card') };
+  let calls = 0;
+  const look = async () => { calls++; return broken; };
+  let result: Readiness | undefined;
+  const done = waitUntilReady('/raw/mods1b.20260115.0001.fits', {
+    clock, settleMs: 500, pollMs: 1000, noConparsGraceMs: 15_000, incompleteTimeoutMs: 120_000, look, early: true, lookAgain,
+  }).then((r) => { result = r; });
+  for (let i = 0; i < 20; i++) await flush();
+  lookAgain.now();
+  for (let i = 0; i < 20; i++) await flush();
+  assert.equal(calls, 2, 'looked again at once');
+  assert.equal(result, undefined, 'the same look after no real wait proves nothing');
+  clock.advance(1000);
+  await done;
+  assert.equal((result as Readiness | undefined)?.status, 'failed', 'after a whole wait, still broken: failed');
+  assert.equal(calls, 3);
 });
