@@ -2,7 +2,7 @@
  * `npm run soak`: the running service under a long stream of files, with restarts in the middle
  * (issue 6, item 3). Not part of `npm test`.
  *
- *   npm run soak -- [--files 2000] [--full 24] [--restarts 2] [--rate max|N] [--backlog 20] …
+ *   npm run soak -- [--files 4500] [--full 54] [--restarts 2] [--rate max|N] [--backlog 20] …
  *
  * The service runs as `dataman serve` in a child process (the CLI from the TypeScript sources,
  * bench/soak-cli.ts) on temporary folders, polling watcher, status page on a loopback port.
@@ -48,8 +48,8 @@ import {
 
 const { values: args } = parseArgs({
   options: {
-    files: { type: 'string', default: '2000' },
-    full: { type: 'string', default: '24' },
+    files: { type: 'string', default: '4500' },
+    full: { type: 'string', default: '54' },
     restarts: { type: 'string', default: '2' },
     rate: { type: 'string', default: 'max' },
     backlog: { type: 'string', default: '20' },
