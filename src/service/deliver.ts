@@ -109,7 +109,7 @@ export async function deliver(request: DeliveryRequest, options: DeliveryOptions
 export interface PreparedDelivery {
   /** Gives the final names and updates the pointer (what `deliver` does after the copy). */
   commit(): Promise<DeliveryResult>;
-  /** Removes the prepared copy instead; returns the clean-up failures (temporaries left). */
+  /** Removes the prepared copy instead; returns the temporaries that could not be removed. */
   abandon(): Promise<string[]>;
 }
 
@@ -233,10 +233,12 @@ class Delivery {
     };
   }
 
-  /** Removes a prepared copy that will not be delivered; returns what could not be removed. */
+  /** Removes a prepared copy that will not be delivered; returns the temporaries that could not be removed. */
   async abandon(): Promise<string[]> {
     this.prepared = undefined;
-    return this.cleanUp();
+    const before = new Set(this.progress.leftovers ?? []);
+    await this.cleanUp();
+    return (this.progress.leftovers ?? []).filter((path) => !before.has(path));
   }
 
   private get pointerPath(): string {

@@ -54,7 +54,7 @@ export async function withLock<T>(locks: Map<string, Promise<unknown>>, key: str
 export type JobOutcome =
   | { kind: 'delivered'; row: LedgerRow; result: DeliveryResult; warnings: string[] }
   /** The raw file changed after it looked complete: nothing was delivered; wait for it again. */
-  | { kind: 'changed'; row: LedgerRow }
+  | { kind: 'changed'; row: LedgerRow; leftovers: string[] }
   | { kind: 'failed'; row: LedgerRow; code: string; message: string }
   | { kind: 'interrupted'; row: LedgerRow };
 
@@ -77,6 +77,8 @@ export interface Unsettled {
 
 export async function runJob(
   ctx: JobContext, row: LedgerRow, onRetry: (row: LedgerRow, err: Error, delayMs: number) => void, unsettled?: Unsettled,
+  /** Temporaries an earlier run of this job could not remove (a `changed` outcome's): removed before delivering. */
+  leftovers: string[] = [],
 ): Promise<JobOutcome> {
   const { config, ledger, logger } = ctx;
   const name = basename(row.path);
@@ -91,6 +93,7 @@ export async function runJob(
   });
   // A start that finds this file half delivered by the last run finishes that delivery.
   let progress: DeliveryProgress | undefined = await findOrphans(row, dayDir, config.paths.repoDir, ledger, record);
+  if (leftovers.length > 0) progress = { ...progress, leftovers: [...(progress?.leftovers ?? []), ...leftovers] };
   if (row.startedAt !== null) {
     for (const temp of await removeStaleTemps([dayDir, config.paths.repoDir], name, ctx.clock.now(), ctx.runningSinceMs)) {
       logger.info(`${name}: removed ${temp}, left by a run that stopped while working on it`);
@@ -140,16 +143,23 @@ export async function runJob(
       if (unsettled !== undefined) {
         // Processing overlapped the settle interval; nothing is delivered unless the raw file
         // held still through it (behaviour.md §3).
+        // A copy that cannot be removed now is removed by the next attempt (`leftovers`).
+        const abandon = async () => {
+          const left = await delivery.abandon();
+          for (const path of left) logger.warn(`${name}: could not remove ${path}; the next attempt removes it`);
+          progress = { ...progress, leftovers: [...(progress?.leftovers ?? []), ...left] };
+          return left;
+        };
         const settled = await confirmSettled(row.path, unsettled).catch(async (err: unknown) => {
           // The raw file cannot be looked at (NFS away): the copy is not left in repoDir meanwhile.
-          for (const problem of await delivery.abandon()) logger.warn(`${name}: ${problem}`);
+          await abandon();
           throw err;
         });
         if (!settled) {
           logger.info(`${name}: changed while it was processed; waiting for it again`);
-          for (const problem of await delivery.abandon()) logger.warn(`${name}: ${problem}`);
+          const left = await abandon();
           await rm(processedTemp, { force: true });
-          return { kind: 'changed', row: await record(() => ledger.markWaiting(row.id)) };
+          return { kind: 'changed', row: await record(() => ledger.markWaiting(row.id)), leftovers: left };
         }
         unsettled = undefined;
       }
@@ -172,13 +182,12 @@ export async function runJob(
         logger.warn(`${name}: left for the next start; the ledger could not record its progress: ${(err as Error).message}`);
         return { kind: 'interrupted', row: current };
       }
-      if (unsettled !== undefined && !(err instanceof DeliveryError)
-        && !(await confirmSettled(row.path, unsettled).catch(() => true))) {
+      if (unsettled !== undefined && !(await confirmSettled(row.path, unsettled).catch(() => true))) {
         // Processing failed on a raw file that was still being written (azcam rewrote it after
         // it looked complete): not the file's fault. Wait for it again.
         logger.info(`${name}: changed while it was processed (${(err as Error).message}); waiting for it again`);
         if (processedTemp !== undefined) await rm(processedTemp, { force: true });
-        return { kind: 'changed', row: await record(() => ledger.markWaiting(row.id)) };
+        return { kind: 'changed', row: await record(() => ledger.markWaiting(row.id)), leftovers: (err instanceof DeliveryError ? err.progress.leftovers : undefined) ?? [] };
       }
       const failure = classify(err);
       if (err instanceof DeliveryError) progress = err.progress;
@@ -197,6 +206,11 @@ export async function runJob(
       if (ctx.signal.aborted && failure.retryable) {
         logger.warn(`${name}: not delivered before shutdown (${failure.message}); it stays queued for the next start`);
         return { kind: 'interrupted', row: current.state === 'queued' ? current : await record(() => ledger.recordRetry(row.id, { code: failure.code, message: failure.message })) };
+      }
+      if (processedTemp !== undefined && progress?.procPath === undefined) {
+        // Failed before the processed file was named (a copy that never verifies): its 154 MB
+        // temporary is of no use to anyone.
+        await rm(processedTemp, { force: true }).catch((e: Error) => logger.warn(`${name}: could not remove ${processedTemp}: ${e.message}`));
       }
       current = await record(() => ledger.markFailed(row.id, { code: failure.code, message: failure.message }));
       logger.error(`${name}: ${failure.message}`);

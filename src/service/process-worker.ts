@@ -16,7 +16,13 @@ const port = parentPort;
 
 // The memory of a full frame's merge is taken now: the service's memory does not step up at
 // the first full frame of a night, and a machine short of memory says so at start.
-reserveArena(FULL_FRAME_ARENA_BYTES);
+try {
+  reserveArena(FULL_FRAME_ARENA_BYTES);
+} catch (err) {
+  // Not fatal: a worker that died here would only be replaced, again and again. Said on
+  // standard error (the journal); the first full frame tries again and fails with the reason.
+  console.error(`dataman processing thread: cannot reserve ${FULL_FRAME_ARENA_BYTES} bytes for a full frame: ${(err as Error).message}`);
+}
 
 port.on('message', (job: WorkerJob) => {
   void run(job).then((reply) => port.postMessage(reply));

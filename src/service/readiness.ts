@@ -99,20 +99,22 @@ export async function waitUntilReady(path: string, options: ReadinessOptions, fi
   let previous: Look | undefined;
   /** Whether the wait before the current look ran its whole length (at least the settle interval). */
   let waitedInFull = false;
+  let cutLast = false;
   let wholeSinceMs: number | undefined;
   let elapsedMs = Math.max(0, clock.now() - firstSeenMs);
   for (;;) {
     if (options.signal?.aborted) return { status: 'aborted' };
     const current = await look(path);
     if (current.state === 'gone') return { status: 'gone' };
+    const unchanged = previous !== undefined && previous.state !== 'gone' && previous.size === current.size && previous.mtimeMs === current.mtimeMs;
     // Unchanged over a wait cut short by a trigger proves nothing: "still" needs a whole one.
-    const still = waitedInFull && previous !== undefined && previous.state !== 'gone' && previous.size === current.size && previous.mtimeMs === current.mtimeMs;
+    const still = waitedInFull && unchanged;
 
     if (current.state === 'complete' && (still || options.early === true)) {
       return { status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: true, warnings: [], settled: still };
     }
     if (current.state === 'no-conpars') {
-      wholeSinceMs = still ? (wholeSinceMs ?? elapsedMs) : elapsedMs;
+      wholeSinceMs = unchanged ? (wholeSinceMs ?? elapsedMs) : elapsedMs;
       if (still && elapsedMs - wholeSinceMs >= options.noConparsGraceMs) {
         return {
           status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: false, settled: true,
@@ -133,9 +135,12 @@ export async function waitUntilReady(path: string, options: ReadinessOptions, fi
     previous = current;
     // Complete files need only the settle interval; others are looked at each poll.
     const waitMs = current.state === 'complete' ? options.settleMs : Math.max(options.pollMs, options.settleMs);
-    waitedInFull = options.lookAgain === undefined ? (await sleep(clock, waitMs), true) : await options.lookAgain.wait(clock, waitMs);
-    // A wait cut short counts as none (its length is not known without the wall clock): the
-    // timeouts then end a little later, never sooner.
+    // A wait cut short counts as none (its length is not known without the wall clock), and
+    // the wait after it runs in full: triggers as frequent as they come can only halve the
+    // pace of the timeouts, never stop them.
+    const lookAgain: LookAgain | undefined = cutLast ? undefined : options.lookAgain;
+    waitedInFull = lookAgain === undefined ? (await sleep(clock, waitMs), true) : await lookAgain.wait(clock, waitMs);
+    cutLast = !waitedInFull;
     if (waitedInFull) elapsedMs += waitMs;
   }
 }

@@ -62,6 +62,8 @@ interface Tracked {
   priority: number;
   /** A UDP trigger for a file still being waited for has it looked at again at once. */
   lookAgain: LookAgain;
+  /** Temporaries of an abandoned attempt that could not be removed: the next attempt removes them. */
+  leftovers?: string[];
 }
 
 export class DatamanService extends EventEmitter<ServiceEvents> {
@@ -395,12 +397,14 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       channelLocks: this.channelLocks, runningSinceMs: this.startedAt,
     };
     try {
-      const outcome = await runJob(ctx, tracked.row, (row, err, delayMs) => this.emit('job:retry', row, err, delayMs), tracked.unsettled);
+      const outcome = await runJob(ctx, tracked.row, (row, err, delayMs) => this.emit('job:retry', row, err, delayMs), tracked.unsettled, tracked.leftovers);
+      tracked.leftovers = undefined;
       if (outcome.kind === 'changed') {
         // Waited for again, still tracked (so a trigger meanwhile only raises its priority).
         waitingAgain = true;
         tracked.row = outcome.row;
         tracked.unsettled = undefined;
+        tracked.leftovers = outcome.leftovers;
         this.follow(path, tracked);
         return;
       }

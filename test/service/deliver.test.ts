@@ -568,14 +568,17 @@ test('an abandoned prepared delivery leaves nothing in the repository and the pr
   assert.deepEqual(await names(env.dayDir), [basename(env.tempPath)]);
 });
 
-test('a prepared copy that cannot be removed is reported by abandon, not thrown', async (t) => {
+test('a prepared copy that cannot be removed is returned by abandon, not thrown, and the next attempt removes it', async (t) => {
   const env = await setup(t);
   const fs = new FaultyFs().inject({ op: 'unlink', path: (p) => p.startsWith(`${env.repoDir}/.`), action: 'fail', errno: 'EACCES' });
   const prepared = await prepareDelivery(env.request, faulty(env, fs));
-  const problems = await prepared.abandon();
-  assert.equal(problems.length, 1);
-  assert.match(problems[0]!, /could not remove .*EACCES/);
+  const left = await prepared.abandon();
+  assert.deepEqual(left.map((p) => basename(p)), dotted(await names(env.repoDir)), 'the copy that is still there, by path');
+  assert.equal(left.length, 1);
   assert.deepEqual(visible(await names(env.repoDir)), []);
+  // The next attempt is told, and removes it.
+  await deliver({ ...env.request, resume: { leftovers: left } }, options(env));
+  await assertDeliveredOnce(env, new Map());
 });
 
 test('while the pointer is written, MODS1B.new still names the previous file in full', async (t) => {

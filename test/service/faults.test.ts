@@ -290,7 +290,7 @@ async function startWithHeldCopy(t: { after(fn: () => unknown): void }) {
   t.after(() => gate.release()); // a failed assertion must not leave the service stuck in its stop
   const stopObserving = observeRepo(repo);
   t.after(() => stopObserving());
-  return { root, crashes, repo, gate, s, stopObserving, counts: countDeliveries(s.service) };
+  return { root, crashes, repo, fs, gate, s, stopObserving, counts: countDeliveries(s.service) };
 }
 
 test('a raw file touched while its repository copy is made: the copy is removed, nothing is named, the file is delivered once after it holds still', async (t) => {
@@ -316,6 +316,43 @@ test('a raw file touched while its repository copy is made: the copy is removed,
   assert.deepEqual(await tempsIn(join(root, 'proc', '20260115')), [], 'and the processed temporary');
   const recorded = s.service.ledgerHandle.latestByPath(raw.path)?.mtimeMs ?? Number.NaN;
   assert.ok(Math.abs(recorded - later.getTime()) < 1, `the ledger records the file as it held still (${recorded})`);
+});
+
+test('a copy that cannot be removed when the raw file changed is removed by the next attempt', async (t) => {
+  const { root, crashes, repo, fs, gate, s, stopObserving, counts } = await startWithHeldCopy(t);
+  fs.inject({ op: 'unlink', path: (p) => p.startsWith(`${repo}/.mods1b.`), action: 'fail', errno: 'EACCES' });
+  const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 1 });
+  const done = nextEvent(s.service, 'delivery:done');
+  await s.send(`proc /home/data/${raw.name}`);
+  await gate.reached;
+  const later = new Date(Date.now() + 60_000);
+  await utimes(raw.path, later, later);
+  gate.release();
+  await done;
+  await s.service.idle();
+
+  assert.deepEqual(crashes, []);
+  assert.ok(s.log.messages('warn').some((m) => m.startsWith(`${raw.name}: could not remove ${repo}/.mods1b.`)), s.log.lines.join('\n'));
+  assert.deepEqual((await stopObserving()).bad, []);
+  assert.deepEqual([...counts.entries()], [[raw.name, 1]]);
+  assert.deepEqual(await tempsIn(repo), [], 'the leftover was removed by the next attempt');
+});
+
+test('a copy that never verifies fails the file with the reason and leaves no temporary behind', async (t) => {
+  const root = await tempDir(t);
+  const repo = join(root, 'newdata');
+  const fs = new FaultyFs().inject({ op: 'write', path: (p) => p.startsWith(`${repo}/.mods1b.`), action: 'corrupt', times: Infinity });
+  const s = await startService(root, '', { fs });
+  t.after(() => s.stop());
+  const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 1 });
+  const failed = nextEvent(s.service, 'job:failed');
+  await s.send(`proc /home/data/${raw.name}`);
+  const [row, error] = await failed;
+  await s.service.idle();
+  assert.equal(row.name, raw.name);
+  assert.match(error.message, /failed verification twice/);
+  assert.deepEqual(await readdir(repo), []);
+  assert.deepEqual(await readdir(join(root, 'proc', '20260115')), [], 'the processed temporary was removed');
 });
 
 test('a delivery call that hangs (a slow NFS server) holds only its own file: the other channel is delivered meanwhile', async (t) => {

@@ -188,3 +188,26 @@ test('a file that held still only over a wait cut short is not taken as settled,
   assert.equal((result as Readiness | undefined)?.status, 'failed', 'after a whole wait, still broken: failed');
   assert.equal(calls, 3);
 });
+
+test('triggers as frequent as they come cannot stop the incomplete timeout or the CONPARS grace period', async () => {
+  for (const [looks, expected] of [
+    [[incomplete(10)], 'failed'],
+    [[{ state: 'no-conpars', size: 80, mtimeMs: 3 } as Look], 'ready'],
+  ] as const) {
+    const clock = new ManualClock(0);
+    const lookAgain = new LookAgain();
+    let result: Readiness | undefined;
+    const done = waitUntilReady('/raw/mods1b.20260115.0001.fits', {
+      clock, settleMs: 500, pollMs: 1000, noConparsGraceMs: 5_000, incompleteTimeoutMs: 10_000, look: async () => looks[0]!, early: true, lookAgain,
+    }).then((r) => { result = r; });
+    for (let i = 0; i < 2000 && result === undefined; i++) {
+      lookAgain.now(); // a sender repeating `proc` every 100 ms
+      await flush();
+      clock.advance(100);
+    }
+    await done;
+    assert.equal(result?.status, expected);
+    assert.ok(clock.now() <= 25_000, `ended at ${clock.now()} ms`);
+    assert.equal(clock.pendingTimers, 0, 'no timer left behind');
+  }
+});
