@@ -293,19 +293,26 @@ async function startWithHeldCopy(t: { after(fn: () => unknown): void }) {
   return { root, crashes, repo, fs, gate, s, stopObserving, counts: countDeliveries(s.service) };
 }
 
-test('a raw file touched while its repository copy is made: the copy is removed, nothing is named, the file is delivered once after it holds still', async (t) => {
-  // Touched while the copy is held: azcam writing it again, or an NFS client late with its attributes.
-  const { root, crashes, repo, gate, s, stopObserving, counts } = await startWithHeldCopy(t);
-  const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 1 });
-  const done = nextEvent(s.service, 'delivery:done');
-  await s.send(`proc /home/data/${raw.name}`);
-  await gate.reached;
+/** Writes a raw file, triggers it, touches it while its repository copy is held, and waits for its delivery. */
+async function touchWhileCopied(h: Awaited<ReturnType<typeof startWithHeldCopy>>, onTouched: () => Promise<void> = async () => {}) {
+  const raw = await writeRaw(join(h.root, 'raw', 'mods1b'), { roi: '1k', seq: 1 });
+  const done = nextEvent(h.s.service, 'delivery:done');
+  await h.s.send(`proc /home/data/${raw.name}`);
+  await h.gate.reached;
   const later = new Date(Date.now() + 60_000);
   await utimes(raw.path, later, later);
-  gate.release();
-  await until(() => s.log.messages('info').some((m) => m.startsWith(`${raw.name}: changed while it was processed`)), 'the service noticing the change', s);
+  h.gate.release();
+  await onTouched();
   await done;
-  await s.service.idle();
+  await h.s.service.idle();
+  return { raw, later };
+}
+
+test('a raw file touched while its repository copy is made: the copy is removed, nothing is named, the file is delivered once after it holds still', async (t) => {
+  // Touched while the copy is held: azcam writing it again, or an NFS client late with its attributes.
+  const held = await startWithHeldCopy(t);
+  const { root, crashes, repo, s, stopObserving, counts } = held;
+  const { raw, later } = await touchWhileCopied(held, () => until(() => s.log.messages('info').some((m) => m.includes(': changed while it was processed')), 'the service noticing the change', s));
 
   assert.deepEqual(crashes, []);
   const seen = await stopObserving();
@@ -319,17 +326,10 @@ test('a raw file touched while its repository copy is made: the copy is removed,
 });
 
 test('a copy that cannot be removed when the raw file changed is removed by the next attempt', async (t) => {
-  const { root, crashes, repo, fs, gate, s, stopObserving, counts } = await startWithHeldCopy(t);
+  const held = await startWithHeldCopy(t);
+  const { crashes, repo, fs, s, stopObserving, counts } = held;
   fs.inject({ op: 'unlink', path: (p) => p.startsWith(`${repo}/.mods1b.`), action: 'fail', errno: 'EACCES' });
-  const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 1 });
-  const done = nextEvent(s.service, 'delivery:done');
-  await s.send(`proc /home/data/${raw.name}`);
-  await gate.reached;
-  const later = new Date(Date.now() + 60_000);
-  await utimes(raw.path, later, later);
-  gate.release();
-  await done;
-  await s.service.idle();
+  const { raw } = await touchWhileCopied(held);
 
   assert.deepEqual(crashes, []);
   assert.ok(s.log.messages('warn').some((m) => m.startsWith(`${raw.name}: could not remove ${repo}/.mods1b.`)), s.log.lines.join('\n'));
