@@ -219,8 +219,7 @@ class Delivery {
     const procPath = await this.step('proc-rename', () => (this.progress.procPath === undefined ? this.deliverProc() : this.finishProc(this.progress.procPath)));
     const prepared = this.prepared;
     this.prepared = undefined;
-    const repo = this.progress.repo
-      ?? (prepared !== undefined ? await this.renameRepoCopy(prepared) : await this.renameRepoCopy(await this.verifiedCopy(procPath)));
+    const repo = this.progress.repo ?? (await this.renameRepoCopy(prepared ?? (await this.verifiedCopy(procPath))));
     await this.step('pointer', () => this.writePointer(basename(repo.path)));
     return {
       procPath,

@@ -142,8 +142,8 @@ export async function runJob(
       const copiedMs = performance.now() - deliveryStarted;
       if (unsettled !== undefined) {
         // Processing overlapped the settle interval; nothing is delivered unless the raw file
-        // held still through it (behaviour.md §3).
-        // A copy that cannot be removed now is removed by the next attempt (`leftovers`).
+        // held still through it (behaviour.md §3). A copy thrown away that cannot be removed
+        // now is removed by the next attempt (`leftovers`).
         const abandon = async () => {
           const left = await delivery.abandon();
           for (const path of left) logger.warn(`${name}: could not remove ${path}; the next attempt removes it`);

@@ -32,8 +32,8 @@ function createWorker(): Worker {
 
 /**
  * A worker's JavaScript objects live briefly and are few (the pixels are in its WebAssembly
- * arena): a small young generation is enough. V8's default lets each worker's grow to 48 MB
- * that are never given back (docs/soak.md).
+ * arena): a small young generation is enough. With V8's default each worker kept about 50 MB of
+ * heap committed for 7-8 MB of live objects (docs/soak.md).
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 };
 

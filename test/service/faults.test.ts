@@ -47,6 +47,17 @@ const fitsIn = async (dir: string) => (await readdir(dir).catch(() => [] as stri
 const tempsIn = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith('.'));
 const rawPath = (root: string, name: string) => join(root, 'raw', name.slice(0, 6), name);
 
+/**
+ * Watches repoDir for anything partial or invalid (until the returned stop, or the test's end)
+ * and counts the deliveries per raw file name.
+ */
+function watchRepo(t: { after(fn: () => unknown): void }, root: string, service: DatamanService) {
+  const repo = join(root, 'newdata');
+  const stopObserving = observeRepo(repo);
+  t.after(() => stopObserving()); // also when the test fails early
+  return { repo, stopObserving, counts: countDeliveries(service) };
+}
+
 /** Counts `delivery:done` per raw file name. */
 function countDeliveries(service: DatamanService): Map<string, number> {
   const counts = new Map<string, number>();
@@ -77,14 +88,11 @@ test('the ledger locked by another connection: a new file waits, the ledger file
   const root = await tempDir(t);
   const crashes = watchCrashes(t);
   const fs = new FaultyFs();
-  // A short busy timeout keeps the test quick; the service waits 1 s, then backs off.
+  // A short busy timeout keeps the test quick (the service's own is 200 ms), then it backs off.
   const s = await startService(root, '', { random: () => 0.05, ledger: { busyTimeoutMs: 20 }, fs });
   t.after(() => s.stop());
   const ledgerFile = join(root, 'state', 'ledger.sqlite');
-  const repo = join(root, 'newdata');
-  const stopObserving = observeRepo(repo);
-  t.after(() => stopObserving()); // also when the test fails early
-  const counts = countDeliveries(s.service);
+  const { repo, stopObserving, counts } = watchRepo(t, root, s.service);
   const other = new Database(ledgerFile);
   t.after(() => {
     if (other.inTransaction) other.exec('ROLLBACK');
@@ -139,10 +147,7 @@ test('the ledger unwritable (read-only) while files arrive and run: they wait, t
   const s = await startService(root, '', { random: () => 0.05, ledger: { onOpen: (d) => { db = d; } } });
   t.after(() => s.stop());
   const ledgerFile = join(root, 'state', 'ledger.sqlite');
-  const repo = join(root, 'newdata');
-  const stopObserving = observeRepo(repo);
-  t.after(() => stopObserving()); // also when the test fails early
-  const counts = countDeliveries(s.service);
+  const { repo, stopObserving, counts } = watchRepo(t, root, s.service);
   const failures: string[] = [];
   s.service.on('job:failed', (row, e) => failures.push(`${row.name}: ${e.message}`));
   const readOnlyWarning = (name: string) => () => s.log.messages('warn').some((m) => m.startsWith(`${name}: ledger ${ledgerFile}: `) && m.includes('(SQLITE_READONLY)'));
@@ -233,10 +238,7 @@ test('a raw file rewritten larger just after it looked complete: nothing from th
   const root = await tempDir(t);
   const s = await startService(root);
   t.after(() => s.stop());
-  const repo = join(root, 'newdata');
-  const stopObserving = observeRepo(repo);
-  t.after(() => stopObserving()); // also when the test fails early
-  const counts = countDeliveries(s.service);
+  const { repo, stopObserving, counts } = watchRepo(t, root, s.service);
   const failures: string[] = [];
   s.service.on('job:failed', (row, e) => failures.push(`${row.name}: ${e.message}`));
   // Same name; binned 2x2 first (0.66 MB), then the 1x1 frame (2.3 MB).
@@ -288,9 +290,7 @@ async function startWithHeldCopy(t: { after(fn: () => unknown): void }) {
   const s = await startService(root, '', { fs });
   t.after(() => s.stop());
   t.after(() => gate.release()); // a failed assertion must not leave the service stuck in its stop
-  const stopObserving = observeRepo(repo);
-  t.after(() => stopObserving());
-  return { root, crashes, repo, fs, gate, s, stopObserving, counts: countDeliveries(s.service) };
+  return { root, crashes, fs, gate, s, ...watchRepo(t, root, s.service) };
 }
 
 /** Writes a raw file, triggers it, touches it while its repository copy is held, and waits for its delivery. */
@@ -406,10 +406,7 @@ test('the clock stepped forward past local noon while files are written: none fa
   const clock = new JumpClock(Date.parse('2026-01-15T11:58:00-07:00'));
   const s = await startWithClock(root, clock);
   t.after(() => s.stop());
-  const repo = join(root, 'newdata');
-  const stopObserving = observeRepo(repo);
-  t.after(() => stopObserving()); // also when the test fails early
-  const counts = countDeliveries(s.service);
+  const { repo, stopObserving, counts } = watchRepo(t, root, s.service);
   const ledger = s.service.ledgerHandle;
 
   const a = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 1 });
@@ -471,10 +468,7 @@ test('the clock stepped back across local noon: waits, the CONPARS grace period 
   const fs = new FaultyFs();
   const s = await startWithClock(root, clock, fs);
   t.after(() => s.stop());
-  const repo = join(root, 'newdata');
-  const stopObserving = observeRepo(repo);
-  t.after(() => stopObserving()); // also when the test fails early
-  const counts = countDeliveries(s.service);
+  const { repo, stopObserving, counts } = watchRepo(t, root, s.service);
   const tooLong = clock.tooLongWait();
 
   const a = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', obsDate: '20260116', seq: 1 });
