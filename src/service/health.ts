@@ -136,7 +136,7 @@ export class LiveHealth implements LiveHealthSource {
     if (poll !== undefined && poll.ageMs > this.o.watcherStaleMs) {
       found.push({
         code: 'watcher-stale', sinceMs: now - poll.ageMs + this.o.watcherStaleMs,
-        message: `no successful poll of ${poll.folders.join(', ')} for ${Math.round(poll.ageMs / 1000)} s${poll.everOk ? '' : ' (none since start)'}`,
+        message: `no successful poll of ${poll.unreachable.join(', ')} for ${Math.round(poll.ageMs / 1000)} s${poll.everOk ? '' : ' (none since start)'}`,
       });
     }
     const overdueAfter = this.o.incompleteTimeoutMs + this.o.incompleteGraceMs;
@@ -233,7 +233,7 @@ function report(source: StatusSource, found: Finding[]): HealthReport {
     const key = `${f.code}\n${f.file ?? ''}\n${f.file === undefined ? f.message.split(' ', 2).join(' ') : ''}`;
     const since = sinceMs ?? before.get(key) ?? now;
     seen.set(key, since);
-    return { ...f, message: f.message.replace(/\s+/g, ' ').trim(), since: new Date(since).toISOString() };
+    return { ...f, message: f.message.replace(/\s+/g, ' ').trim(), since: new Date(since).toISOString().replace(/\.\d{3}Z$/, 'Z') };
   });
   firstSeen.set(source, seen);
   return { ok: problems.length === 0, problems };

@@ -418,6 +418,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
         this.emit('job:retry', row, err, delayMs);
       };
       const outcome = await runJob(ctx, tracked.row, onRetry, tracked.unsettled, tracked.leftovers);
+      this.liveHealth.ended(tracked.row.id); // before anyone hears of the outcome
       tracked.leftovers = undefined;
       if (outcome.kind === 'changed') {
         // Waited for again, still tracked (so a trigger meanwhile only raises its priority).

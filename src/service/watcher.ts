@@ -38,7 +38,8 @@ export interface PollAge {
   /** ms since the last poll that reached every folder, or since start when none has (monotonic: a clock step does not age it). */
   ageMs: number;
   everOk: boolean;
-  folders: readonly string[];
+  /** The folders the last look could not reach (all of them before the first look). */
+  unreachable: readonly string[];
 }
 
 export class RawWatcher extends EventEmitter<WatcherEvents> {
@@ -46,6 +47,7 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
   /** performance.now() of the start and of the last poll that reached every folder. */
   private startedAt = 0;
   private lastOkAt: number | undefined;
+  private unreachable: readonly string[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
   private closing = false;
   /** Files that need nothing more: not reported, and not polled once the watcher is rebuilt. */
@@ -66,7 +68,8 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
 
   /** How long since the folders last answered (the health's `watcher-stale`). */
   lastPoll(): PollAge {
-    return { ageMs: performance.now() - (this.lastOkAt ?? this.startedAt), everOk: this.lastOkAt !== undefined, folders: this.options.folders };
+    const everOk = this.lastOkAt !== undefined;
+    return { ageMs: performance.now() - (this.lastOkAt ?? this.startedAt), everOk, unreachable: everOk || this.unreachable.length > 0 ? this.unreachable : this.options.folders };
   }
 
   /**
@@ -77,8 +80,10 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
   private scheduleHeartbeat(): void {
     if (this.closing) return;
     this.heartbeat = setTimeout(() => {
-      void Promise.all(this.options.folders.map((f) => stat(f).then((s) => s.isDirectory(), () => false))).then((ok) => {
-        if (ok.every(Boolean)) this.lastOkAt = performance.now();
+      const { folders } = this.options;
+      void Promise.all(folders.map((f) => stat(f).then((s) => s.isDirectory(), () => false))).then((ok) => {
+        this.unreachable = folders.filter((_, i) => !ok[i]);
+        if (this.unreachable.length === 0) this.lastOkAt = performance.now();
         this.scheduleHeartbeat();
       });
     }, this.options.intervalMs);

@@ -26,6 +26,8 @@ interface Disk {
   /** Gives the room back. */
   free(): Promise<void>;
   env: Record<string, string>;
+  /** A real file system that is small, not an injected failure. */
+  real: boolean;
 }
 
 /** A tmpfs of `size` mounted on `dir`, unmounted before the test's folder goes; or why not. */
@@ -37,12 +39,12 @@ function mountTmpfs(dir: string, size: string): Disk | string {
   }
   stopBeforeRemoval(dir, async () => execFileSync('umount', [dir]));
   const remount = async (to: string) => { execFileSync('mount', ['-o', `remount,size=${to}`, dir]); };
-  return { fill: () => remount(size), free: () => remount('400m'), env: {} };
+  return { fill: () => remount(size), free: () => remount('400m'), env: {}, real: true };
 }
 
 function seamDisk(root: string): Disk {
   const flag = join(root, 'repo-full.flag');
-  return { fill: () => writeFile(flag, ''), free: () => rm(flag, { force: true }), env: { DATAMAN_TEST_FULL: flag } };
+  return { fill: () => writeFile(flag, ''), free: () => rm(flag, { force: true }), env: { DATAMAN_TEST_FULL: flag }, real: false };
 }
 
 async function healthz(port: number): Promise<{ status: number; body: string }> {
@@ -81,6 +83,8 @@ async function fullDiskScenario(t: { after(fn: () => Promise<void> | void): void
   assert.equal(health.status, 503, `/healthz within 20 s of the file arriving: ${health.body}\n${first.run.output()}`);
   assert.match(health.body, /^unhealthy: [^\n]*\n$/, 'one line');
   assert.ok(health.body.includes(`delivery-retrying ${raw.name} ENOSPC in repoDir ${repo}`), health.body);
+  // A real full disk also shows as too little room for the file (the seam's disk has room).
+  if (disk.real) assert.ok(health.body.includes(`disk-low repoDir ${repo} has`), health.body);
 
   // SIGTERM while the delivery retries (in a back-off wait or copying again).
   const stopAsked = performance.now();
