@@ -64,7 +64,7 @@ async function sendProc(port: number, name: string): Promise<void> {
   socket.close();
 }
 
-async function fullDiskScenario(t: { after(fn: () => Promise<void> | void): void }, root: string, disk: Disk, roi: string): Promise<void> {
+async function fullDiskScenario(t: { after(fn: () => Promise<void> | void): void; diagnostic(message: string): void }, root: string, disk: Disk, roi: string): Promise<void> {
   const repo = join(root, 'newdata');
   const configPath = join(root, 'dataman.yaml');
   await writeFile(configPath, serviceConfigText(root).replace('http: {enabled: false}', 'http: {enabled: true, host: 127.0.0.1, port: 0}'));
@@ -92,6 +92,7 @@ async function fullDiskScenario(t: { after(fn: () => Promise<void> | void): void
   const [code] = await once(first.run.child, 'exit');
   const stopSeconds = (performance.now() - stopAsked) / 1000;
   assert.equal(code, 0, first.run.output());
+  t.diagnostic(`exited ${stopSeconds.toFixed(2)} s after SIGTERM`);
   assert.ok(stopSeconds < 10, `exited ${stopSeconds.toFixed(1)} s after SIGTERM\n${first.run.output()}`);
   assert.match(first.run.output(), /stays queued for the next start/);
   const ledger = openLedger(join(root, 'state'), { clock: systemClock });
