@@ -28,6 +28,23 @@ export function sleep(clock: Timers, ms: number): Promise<void> {
 }
 
 /**
+ * Resolves after `ms`, or at once when `signal` aborts, leaving no timer or listener behind (a
+ * pending back-off timer would keep a stopped process alive for up to a minute).
+ */
+export function sleepUnlessAborted(clock: Timers, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = clock.setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
  * A clock that only moves when told to: `advance(ms)` runs the timers that fall due, in order.
  * For tests of settle intervals, timeouts, back-off and observing-date roll-over.
  */

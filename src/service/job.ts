@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readStructure, withFileSource } from '../fits/index.js';
 import { DatamanError } from '../errors.js';
-import { type ServiceClock, sleep } from '../ops/clock.js';
+import { type ServiceClock, sleepUnlessAborted } from '../ops/clock.js';
 import type { Logger } from '../ops/logger.js';
 import type { DatamanConfig } from '../ops/config.js';
 import { backoffMs, DeliveryError, prepareDelivery, prepareProcTemp, type DeliveryProgress, type DeliveryResult, type FsPort } from './deliver.js';
@@ -203,14 +203,15 @@ export async function runJob(
           continue;
         }
       }
+      if (processedTemp !== undefined && progress?.procPath === undefined) {
+        // Failed (a copy that never verifies) or left queued at shutdown before the processed
+        // file was named: its 154 MB temporary is of no use to anyone (a next start processes
+        // the raw file again).
+        await rm(processedTemp, { force: true }).catch((e: Error) => logger.warn(`${name}: could not remove ${processedTemp}: ${e.message}`));
+      }
       if (ctx.signal.aborted && failure.retryable) {
         logger.warn(`${name}: not delivered before shutdown (${failure.message}); it stays queued for the next start`);
         return { kind: 'interrupted', row: current.state === 'queued' ? current : await record(() => ledger.recordRetry(row.id, { code: failure.code, message: failure.message })) };
-      }
-      if (processedTemp !== undefined && progress?.procPath === undefined) {
-        // Failed before the processed file was named (a copy that never verifies): its 154 MB
-        // temporary is of no use to anyone.
-        await rm(processedTemp, { force: true }).catch((e: Error) => logger.warn(`${name}: could not remove ${processedTemp}: ${e.message}`));
       }
       current = await record(() => ledger.markFailed(row.id, { code: failure.code, message: failure.message }));
       logger.error(`${name}: ${failure.message}`);
@@ -240,11 +241,6 @@ function classify(err: unknown): Failure {
   const errno = (err as NodeJS.ErrnoException)?.code;
   if (typeof errno === 'string' && isTransientErrno(errno)) return { code: errno, message: (err as Error).message, retryable: true };
   return { code: 'internal', message: (err as Error)?.message ?? String(err), retryable: false, stack: (err as Error)?.stack };
-}
-
-async function sleepUnlessAborted(clock: ServiceClock, ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return;
-  await Promise.race([sleep(clock, ms), new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
 }
 
 /** What the operator surface shows about a file, from its processed primary header. */

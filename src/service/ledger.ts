@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { isFsError } from '../errors.js';
-import type { Clock, Timers } from '../ops/clock.js';
+import { sleepUnlessAborted, type Clock, type Timers } from '../ops/clock.js';
 import type { Logger } from '../ops/logger.js';
 import { backoffMs } from './delivery-errors.js';
 import {
@@ -209,24 +209,10 @@ export async function whenLedgerWritable<T>(fn: () => T, o: LedgerWaitOptions): 
     const delayMs = backoffMs(attempt, { random: o.random ?? Math.random });
     const e = failure as LedgerError;
     o.logger.warn(`${o.what}: ${e.message}${e.hint === undefined ? '' : ` - ${e.hint}`}; trying again in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt})`);
-    await pause(o.clock, delayMs, o.signal);
+    await sleepUnlessAborted(o.clock, delayMs, o.signal);
     if (o.signal.aborted) throw failure;
     failure = undefined;
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (leaving no timer or listener behind). */
-function pause(clock: Timers, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clock.clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = clock.setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**

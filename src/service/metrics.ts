@@ -13,6 +13,7 @@ import type { LedgerRow } from './ledger.js';
 import { LEDGER_STATES } from './ledger.js';
 import type { DeliveryResult } from './deliver.js';
 import { VERSION } from '../version.js';
+import { HEALTH_CODES, type HealthReport } from './health.js';
 
 /**
  * Histogram buckets, s: a 1k-ROI file takes a fraction of a second, a full frame a few seconds,
@@ -28,6 +29,8 @@ export interface MetricsOptions {
   processMetrics?: boolean;
   /** Ledger rows read at attach time to seed the last-delivery times after a restart. @default 500 */
   seedRows?: number;
+  /** The health check (`checkHealth` of the service's status source): `dataman_health_problem` per code. */
+  health?: () => Promise<HealthReport>;
 }
 
 export interface AttachedMetrics {
@@ -82,6 +85,17 @@ export function attachMetrics(service: MetricsSubject, options: MetricsOptions =
       this.set({ stage: 'running' }, depth.running);
     },
   });
+  const health = options.health;
+  if (health !== undefined) {
+    new Gauge({
+      name: 'dataman_health_problem', help: 'Whether a problem of this kind is present now (1) or not (0); see /healthz for what and since when.',
+      labelNames: ['code'], registers: [registry],
+      async collect() {
+        const present = new Set((await health()).problems.map((p) => p.code));
+        for (const code of HEALTH_CODES) this.set({ code }, present.has(code) ? 1 : 0);
+      },
+    });
+  }
   const processing = new Histogram({
     name: 'dataman_processing_seconds', help: 'Time from the start of the successful processing attempt to delivery, s.',
     labelNames: ['channel'], buckets: [...LATENCY_BUCKETS_SECONDS], registers: [registry],

@@ -29,6 +29,7 @@ import { attachMetrics } from './metrics.js';
 import { attachQuickLookUpdater } from './quicklook-updater.js';
 import { startStatusServer } from './status-http.js';
 import { statusSourceFor } from './status-source.js';
+import { checkHealth, ledgerReportingTo, LiveHealth } from './health.js';
 import { attachNightLog } from './nightlog-writer.js';
 import { startIsisLink } from './isis/link.js';
 
@@ -49,6 +50,8 @@ export interface ServiceOptions {
   watcherRebuildAfterForgets?: number;
   /** Ledger settings (tests: a short busy timeout, `onOpen` to inject faults through SQLite). */
   ledger?: Pick<LedgerOptions, 'busyTimeoutMs' | 'onOpen'>;
+  /** The raw-folder watcher counts as stale after this long without a successful poll, ms. @default 30 s, at least 10 poll intervals */
+  watcherStaleMs?: number;
 }
 
 /** Priority of queued files: a UDP trigger means an observer is waiting for that file. */
@@ -91,6 +94,8 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   private readonly alive = { watcher: false, udp: false, drop: null as boolean | null };
   private statusAddress: { host: string; port: number } | undefined;
   private isisAddress: { host: string; port: number } | undefined;
+  /** What health knows from the inside: retrying files, ledger writes, the watcher, overdue waits. */
+  readonly liveHealth: LiveHealth;
 
   private constructor(private readonly options: ServiceOptions) {
     super();
@@ -100,6 +105,15 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     this.hostId = (options.hostName ?? hostname()).slice(0, 5);
     this.rootLogger = options.logger ?? createLoggerFromConfig(options.config, { clock: this.clock, hostName: options.hostName });
     this.logger = this.rootLogger;
+    const w = options.config.watch;
+    this.liveHealth = new LiveHealth({
+      clock: this.clock, repoDir: options.config.paths.repoDir, procDir: options.config.paths.procDir,
+      watcherLastPoll: () => (this.alive.watcher ? this.watcher?.lastPoll() : undefined),
+      watcherStaleMs: options.watcherStaleMs ?? Math.max(30_000, 10 * w.intervalMs),
+      tracked: () => [...this.tracked.values()].map((t) => t.row),
+      // Readiness fails a file at its first look past the timeout; two looks' worth of slack.
+      incompleteTimeoutMs: w.incompleteTimeoutMs, incompleteGraceMs: 2 * Math.max(w.intervalMs, w.settleMs) + 5000,
+    });
   }
 
   /** Starts every part; if one fails, what already started is released again. */
@@ -138,7 +152,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     // SQLite waits for a lock held by another connection (a `dataman` command) synchronously,
     // blocking the event loop: only briefly, as such writes take milliseconds. Past that, ledger
     // writes are retried with back-off (whenLedgerWritable), which does not block.
-    this.ledger = openLedger(config.paths.stateDir, { clock: this.clock, busyTimeoutMs: 200, ...this.options.ledger });
+    this.ledger = ledgerReportingTo(openLedger(config.paths.stateDir, { clock: this.clock, busyTimeoutMs: 200, ...this.options.ledger }), this.liveHealth);
     this.onRelease('ledger', () => this.ledger.close());
     this.pool = new WorkerPool(config.queue.concurrency);
     this.onRelease('workers', () => this.pool.close());
@@ -146,7 +160,9 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     // Attached before any intake so that no delivery is missed.
     const quickLooks = attachQuickLookUpdater(this, { dir: config.paths.quickLookDir, logger: this.logger.child('quicklook') });
     this.onRelease('quick looks', async () => { quickLooks.detach(); await quickLooks.idle(); });
-    const metrics = attachMetrics(this);
+    // One status source, so that /healthz, the page and the metrics agree on each problem's `since`.
+    const status = statusSourceFor(this, { quickLookDir: quickLooks.dir });
+    const metrics = attachMetrics(this, { health: () => checkHealth(status) });
     this.onRelease('metrics', () => metrics.detach());
     const nightLog = attachNightLog(this, config.paths.nightLogDir, this.logger.child('nightlog'));
     this.onRelease('night log', async () => { nightLog.detach(); await nightLog.idle(); });
@@ -154,7 +170,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       // Optional caliban-era ISIS node; before any intake, like the listeners above, so that no
       // delivery misses its LASTFILE push.
       const isis = await startIsisLink({
-        config: config.isis, events: this, status: statusSourceFor(this, { quickLookDir: quickLooks.dir }), timers: this.clock, logger: this.logger.child('isis'),
+        config: config.isis, events: this, status, timers: this.clock, logger: this.logger.child('isis'),
       });
       this.isisAddress = isis.address;
       this.onRelease('ISIS client', () => isis.close());
@@ -214,12 +230,12 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     this.onRelease('UDP trigger', () => { this.alive.udp = false; return trigger.stop(); });
     this.logger.info(`${this.hostId} dataMan server started on ${this.udpAddress.address}:${this.udpAddress.port}`);
     if (config.http.enabled) {
-      const status = await startStatusServer(statusSourceFor(this, { quickLookDir: quickLooks.dir }), metrics.registry, {
+      const server = await startStatusServer(status, metrics.registry, {
         host: config.http.host, port: config.http.port, logger: this.logger.child('http'),
       });
-      this.statusAddress = status.address;
-      this.onRelease('status page', () => status.close());
-      this.logger.info(`Status page on http://${status.address.host}:${status.address.port}/`);
+      this.statusAddress = server.address;
+      this.onRelease('status page', () => server.close());
+      this.logger.info(`Status page on http://${server.address.host}:${server.address.port}/`);
     }
   }
 
@@ -397,7 +413,12 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       channelLocks: this.channelLocks, runningSinceMs: this.startedAt,
     };
     try {
-      const outcome = await runJob(ctx, tracked.row, (row, err, delayMs) => this.emit('job:retry', row, err, delayMs), tracked.unsettled, tracked.leftovers);
+      const onRetry = (row: LedgerRow, err: Error, delayMs: number) => {
+        this.liveHealth.retried(row, err);
+        this.emit('job:retry', row, err, delayMs);
+      };
+      const outcome = await runJob(ctx, tracked.row, onRetry, tracked.unsettled, tracked.leftovers);
+      this.liveHealth.ended(tracked.row.id); // before anyone hears of the outcome
       tracked.leftovers = undefined;
       if (outcome.kind === 'changed') {
         // Waited for again, still tracked (so a trigger meanwhile only raises its priority).
@@ -409,6 +430,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
         return;
       }
       if (outcome.kind === 'delivered') {
+        this.liveHealth.delivered(outcome.result.bytes);
         this.notify('delivery:done', outcome.row, outcome.result);
         // Delivered raw files stay in their folder for good: polling them would cost a stat per
         // file per interval, for ever. (A failed one is still watched: it may be rewritten.)
@@ -445,6 +467,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
         this.logger.error(`${basename(path)}: cannot record the failure in the ledger: ${(ledgerErr as Error).message}`);
       }
     } finally {
+      this.liveHealth.ended(tracked.row.id);
       if (!waitingAgain) this.tracked.delete(path);
     }
   }
@@ -500,14 +523,18 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   }
 
   /**
-   * Stops taking work, lets files in progress finish (up to the stop timeout), leaves the rest
-   * queued in the ledger for the next start, closes everything. Safe to call twice.
+   * Stops taking work, ends every wait at once (a retrying delivery's back-off among them), lets
+   * files in progress finish (up to the stop timeout), leaves the rest queued in the ledger for
+   * the next start, closes everything. Safe to call twice.
    */
   stop(reason = 'stop requested'): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info(`Stopping (${reason})`);
       await this.trigger?.stop().catch((err: Error) => this.logger.error(`UDP trigger: ${err.message}`));
       this.queue?.clear();
+      // Waits end now (back-off of a retrying delivery, a locked ledger, files not yet complete):
+      // their files stay queued or waiting in the ledger. Work in progress still runs to the end.
+      this.abort.abort();
       const timeoutMs = this.options.stopTimeoutMs ?? 60_000;
       const running = this.queue?.onIdle() ?? Promise.resolve();
       let timer: unknown;
@@ -516,7 +543,6 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
         new Promise<boolean>((r) => { timer = setTimeout(() => r(true), timeoutMs); }),
       ]);
       clearTimeout(timer as NodeJS.Timeout);
-      this.abort.abort();
       if (timedOut) this.logger.warn(`${this.queue.pending} file(s) still in progress after ${timeoutMs / 1000} s: left queued for the next start`);
       await this.releaseAll();
       this.emit('service:stopped', reason);

@@ -4,7 +4,7 @@
  *   GET /                     the status page (HTML, reloads itself)
  *   GET /status.json          the same snapshot as JSON, plus health
  *   GET /metrics              Prometheus text format (prom-client registry)
- *   GET /healthz              200 `ok`, or 503 with one reason per line
+ *   GET /healthz              200 `ok`, or 503 `unhealthy: <code> <what> since <time>; …` on one line
  *   GET /quicklook/<chan>.png the channel's latest quick look
  *
  * Anything else is 404 (405 for a method other than GET/HEAD). A handler that throws answers
@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../ops/logger.js';
-import { checkHealth, readStatus, type ReadStatusOptions, type StatusSource } from './status-source.js';
+import { checkHealth, healthLine, readStatus, type ReadStatusOptions, type StatusSource } from './status-source.js';
 import { renderStatusPage } from './status-page.js';
 
 export interface StatusServerOptions extends ReadStatusOptions {
@@ -86,10 +86,9 @@ export async function startStatusServer(source: StatusSource, registry: Registry
       return send(res, 200, registry.contentType, text);
     }
     if (path === '/healthz') {
+      // One line: monitoring systems (and systemd's probes) show the first line of the body.
       const health = await checkHealth(source);
-      return health.ok
-        ? send(res, 200, 'text/plain; charset=utf-8', 'ok\n')
-        : send(res, 503, 'text/plain; charset=utf-8', `unhealthy\n${health.problems.join('\n')}\n`);
+      return send(res, health.ok ? 200 : 503, 'text/plain; charset=utf-8', `${healthLine(health)}\n`);
     }
     const look = /^\/quicklook\/([a-z0-9_-]+)\.png$/i.exec(path);
     if (look !== null && source.channels.includes(look[1]!)) {

@@ -4,7 +4,7 @@
  * that comes from a file, the ledger or the configuration goes through `escapeHtml` (an OBJECT
  * keyword is typed by an observer and can hold anything).
  */
-import type { DiskStatus, FileStatus, HealthReport, StatusSnapshot } from './status-source.js';
+import type { DiskStatus, FileStatus, HealthProblem, HealthReport, StatusSnapshot } from './status-source.js';
 
 export interface StatusPageOptions {
   /** Seconds between automatic reloads. @default 5 */
@@ -28,6 +28,7 @@ h1 { font-size: 1.25em; margin: 4px 0 8px; } h2 { font-size: 1.05em; margin: 16p
 .card dt { opacity: .7; } .card dd { margin: 0; overflow-wrap: anywhere; }
 .ok { color: var(--ok); } .warn { color: var(--warn); font-weight: 600; } .bad { color: var(--bad); font-weight: 600; }
 .banner { padding: 6px 10px; border-radius: 6px; margin-bottom: 8px; border: 2px solid currentColor; }
+.banner.unhealthy { background: var(--bad); color: #fff; } .banner ul { margin: 4px 0 0; padding-left: 1.2em; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; }
 table { border-collapse: collapse; width: 100%; font-size: .92em; }
 th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--line); white-space: nowrap; vertical-align: top; }
@@ -84,7 +85,8 @@ ${failuresTable(s.failures, stamp)}
 
 function healthBanner(health: HealthReport): string {
   if (health.ok) return '<div class="banner ok" id="health">Healthy</div>';
-  return `<div class="banner bad" id="health">Unhealthy:<ul>${health.problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul></div>`;
+  const item = (p: HealthProblem) => `<li data-code="${escapeHtml(p.code)}"><b>${escapeHtml(p.code)}</b> ${escapeHtml(p.message)} <span class="since">since ${escapeHtml(p.since)}</span></li>`;
+  return `<div class="banner bad unhealthy" id="health">Unhealthy:<ul>${health.problems.map(item).join('')}</ul></div>`;
 }
 
 function serviceCard(s: StatusSnapshot, stamp: (ms: number) => string): string {

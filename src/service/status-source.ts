@@ -2,18 +2,20 @@
  * What the operator surface (status page, `/status.json`, `/healthz`) reads from a running
  * service, behind one small interface so that the HTTP layer knows nothing of the service's
  * internals and a test can hand it anything that fits. `readStatus` takes one snapshot (ledger
- * queries, disk space) per request; `checkHealth` says whether the service can do its job.
+ * queries, disk space) per request; `checkHealth` (health.ts) says whether the service can do its job.
  *
  * Nothing here is computed per page view beyond a few indexed ledger reads and two `statfs`
  * calls: quick looks are made once per delivered file by `quicklook-updater.ts`.
  */
-import { randomBytes } from 'node:crypto';
-import { constants, existsSync } from 'node:fs';
-import { access, open, statfs, unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatamanService } from './service.js';
 import type { Ledger, LedgerCounts, LedgerRow, LedgerState } from './ledger.js';
+import type { LiveHealthSource } from './health.js';
 import { VERSION } from '../version.js';
+
+export { checkHealth, healthLine, repoDirWritable, HEALTH_CODES, type HealthProblem, type HealthReport } from './health.js';
 
 /** Whether each source of work is running; `drop` is null when no drop folder is configured. */
 export interface SourcesAlive {
@@ -50,6 +52,8 @@ export interface StatusSource {
   readonly procDir: string;
   /** Path of the latest quick-look PNG of a channel, or undefined when there is none yet. */
   quickLook(channel: string): string | undefined;
+  /** What the service knows of its own health (retries, watcher, waits, ledger writes); none for a bare source. */
+  readonly health?: LiveHealthSource | undefined;
 }
 
 /**
@@ -59,6 +63,7 @@ export interface StatusSource {
  */
 export interface SourcesAliveGetter {
   sourcesAlive?(): SourcesAlive;
+  readonly liveHealth?: LiveHealthSource | undefined;
 }
 
 export interface StatusSourceOptions {
@@ -87,6 +92,7 @@ export function statusSourceFor(service: DatamanService & SourcesAliveGetter, op
     repoDir: config.paths.repoDir,
     procDir: config.paths.procDir,
     quickLook: (channel) => quickLookPath(options.quickLookDir, channel),
+    health: service.liveHealth,
   };
 }
 
@@ -140,12 +146,6 @@ export interface FileStatus {
   skipReason: string | null;
   /** Last change, ms since the epoch. */
   updatedAt: number;
-}
-
-export interface HealthReport {
-  ok: boolean;
-  /** Why not, one line each (empty when ok). */
-  problems: string[];
 }
 
 export interface StatusSnapshot {
@@ -237,44 +237,4 @@ export async function diskStatus(name: string, path: string, thresholds: DiskThr
   } catch (err) {
     return { name, path, freeBytes: null, totalBytes: null, freeFraction: null, warning: true, error: (err as Error).message };
   }
-}
-
-/**
- * Healthy when every configured source is alive, the ledger answers a query and repoDir is
- * writable. Writability is tested by creating and removing a dot-file (the archive ingester
- * ignores dot-files): `access(W_OK)` alone says yes to root on any mode and to a regular file
- * standing where the folder should be.
- */
-export async function checkHealth(source: StatusSource): Promise<HealthReport> {
-  const problems: string[] = [];
-  const alive = source.sources();
-  if (!alive.watcher) problems.push('source dead: the raw-folder watcher is not running');
-  if (!alive.udp) problems.push('source dead: the UDP trigger listener is not running');
-  if (alive.drop === false) problems.push('source dead: the drop-folder watcher is not running');
-  try {
-    source.ledger.recent(1);
-  } catch (err) {
-    problems.push(`ledger unusable: ${(err as Error).message}`);
-  }
-  const writable = await repoDirWritable(source.repoDir);
-  if (writable !== null) problems.push(`repoDir ${source.repoDir} is not writable: ${writable}`);
-  return { ok: problems.length === 0, problems };
-}
-
-/** null when a file can be created in `dir`, else why not. */
-export async function repoDirWritable(dir: string): Promise<string | null> {
-  const probe = join(dir, `.dataman-healthz-${randomBytes(6).toString('hex')}`);
-  try {
-    await access(dir, constants.W_OK);
-    const handle = await open(probe, 'wx', 0o600);
-    await handle.close();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  try {
-    await unlink(probe);
-  } catch (err) {
-    return `created ${probe} but cannot remove it: ${(err as Error).message}`;
-  }
-  return null;
 }

@@ -33,8 +33,23 @@ export interface WatcherEvents {
   error: [error: Error];
 }
 
+/** How recently the watcher last reached all its folders (`RawWatcher.lastPoll`). */
+export interface PollAge {
+  /** ms since the last poll that reached every folder, or since start when none has (monotonic: a clock step does not age it). */
+  ageMs: number;
+  everOk: boolean;
+  /** The folders the last look could not reach (all of them before the first look). */
+  unreachable: readonly string[];
+}
+
 export class RawWatcher extends EventEmitter<WatcherEvents> {
   private watcher: FSWatcher | undefined;
+  /** performance.now() of the start and of the last poll that reached every folder. */
+  private startedAt = 0;
+  private lastOkAt: number | undefined;
+  private unreachable: readonly string[] = [];
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closing = false;
   /** Files that need nothing more: not reported, and not polled once the watcher is rebuilt. */
   private readonly forgotten = new Set<string>();
   private forgottenSinceRebuild = 0;
@@ -46,7 +61,33 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
 
   /** Starts watching; resolves once the initial listing is done (existing files are not reported). */
   async start(): Promise<void> {
+    this.startedAt = performance.now();
     this.watcher = await this.open();
+    this.scheduleHeartbeat();
+  }
+
+  /** How long since the folders last answered (the health's `watcher-stale`). */
+  lastPoll(): PollAge {
+    const everOk = this.lastOkAt !== undefined;
+    return { ageMs: performance.now() - (this.lastOkAt ?? this.startedAt), everOk, unreachable: everOk || this.unreachable.length > 0 ? this.unreachable : this.options.folders };
+  }
+
+  /**
+   * chokidar does not say when a poll went through, nor that one hangs (NFS server away): the
+   * watcher stats its folders itself at the poll interval, one look at a time, and notes when
+   * all of them answered as folders.
+   */
+  private scheduleHeartbeat(): void {
+    if (this.closing) return;
+    this.heartbeat = setTimeout(() => {
+      const { folders } = this.options;
+      void Promise.all(folders.map((f) => stat(f).then((s) => s.isDirectory(), () => false))).then((ok) => {
+        this.unreachable = folders.filter((_, i) => !ok[i]);
+        if (this.unreachable.length === 0) this.lastOkAt = performance.now();
+        this.scheduleHeartbeat();
+      });
+    }, this.options.intervalMs);
+    this.heartbeat.unref();
   }
 
   /**
@@ -115,6 +156,8 @@ export class RawWatcher extends EventEmitter<WatcherEvents> {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.heartbeat);
     await this.rebuilding;
     await this.watcher?.close();
     this.watcher = undefined;

@@ -1,41 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeRaw } from '../../src/simulate/index.js';
 import { openLedger } from '../../src/service/ledger.js';
 import { systemClock } from '../../src/ops/clock.js';
 import { createPrng } from '../../src/simulate/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { makeFolders, observeRepo, serviceConfigText } from '../helpers/service.js';
-
-const CHILD = fileURLToPath(new URL('./fixtures/serve-child.ts', import.meta.url));
-
-function startChild(configPath: string, crash?: string): { child: ChildProcess; output: () => string; ready: Promise<void>; processing: (n: number) => Promise<void> } {
-  const env = { ...process.env, ...(crash ? { DATAMAN_TEST_CRASH: crash } : {}) };
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let out = '';
-  const waiters: Array<{ test: () => boolean; resolve: () => void }> = [];
-  const check = () => {
-    for (const w of waiters.splice(0)) (w.test() ? w.resolve() : waiters.push(w));
-  };
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); check(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const until = (test: () => boolean) => new Promise<void>((resolve, reject) => {
-    if (test()) return resolve();
-    waiters.push({ test, resolve });
-    child.once('exit', () => (test() ? resolve() : reject(new Error(`service exited early:\n${out}`))));
-  });
-  return {
-    child,
-    output: () => out,
-    ready: until(() => out.includes('READY ')),
-    processing: (n) => until(() => (out.match(/\| Processing /g) ?? []).length >= n),
-  };
-}
+import { startChild } from '../helpers/service-child.js';
 
 test('SIGKILL while files are processed and delivered, then restart: every file delivered exactly once, nothing partial ever visible', async (t) => {
   const root = await tempDir(t);
@@ -52,7 +26,7 @@ test('SIGKILL while files are processed and delivered, then restart: every file 
   // First the worst moments, each a crash right after a file got a final name (processed copy,
   // repository copy, pointer) and before the ledger knew; then kills at random moments.
   for (const crash of ['proc-link', 'repo-link', 'pointer']) {
-    const run = startChild(configPath, crash);
+    const run = startChild(configPath, { DATAMAN_TEST_CRASH: crash });
     await run.ready;
     const [, signal] = await once(run.child, 'exit');
     assert.equal(signal, 'SIGKILL', `the ${crash} crash did not happen:\n${run.output()}`);

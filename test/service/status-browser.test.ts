@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { writeRaw } from '../../src/simulate/index.js';
 import { attachMetrics } from '../../src/service/metrics.js';
@@ -15,7 +15,8 @@ import { attachQuickLookUpdater } from '../../src/service/quicklook-updater.js';
 import { startStatusServer, type StatusServerOptions } from '../../src/service/status-http.js';
 import { statusSourceFor } from '../../src/service/status-source.js';
 import { tempDir } from '../helpers/temp.js';
-import { deliveries, startService } from '../helpers/service.js';
+import { deliveries, nextEvent, startService } from '../helpers/service.js';
+import { FaultyFs } from './helpers/faulty-fs.js';
 import { skipUnless } from '../helpers/tools.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -29,6 +30,8 @@ const IMAGE_LOADED = "document.querySelector('#ql-mods1b')?.complete === true";
 /** The page's full width and the window's. */
 const PAGE_WIDTHS = '({ page: document.documentElement.scrollWidth, view: window.innerWidth })';
 interface ImageLike { naturalWidth: number; naturalHeight: number }
+/** The health banner's background colour, as the browser computes it. */
+const BACKGROUND = "getComputedStyle(document.querySelector('#health')).backgroundColor";
 
 /** Where the phone-width screenshot is left for a person to look at. */
 const PHONE_SCREENSHOT = '/tmp/dataman-status-phone.png';
@@ -116,4 +119,45 @@ test('the status page in chromium: the delivered file in the table, the quick lo
   await s.send(`proc /home/data/${later.name}`);
   await next;
   await live.locator(`#recent tr.state-delivered[data-name="${later.name}"]`).waitFor({ timeout: 30_000 });
+});
+
+test('the status page in chromium: a red banner saying what fails and since when while a delivery retries ENOSPC, healthy again after', async (t) => {
+  if (skipUnless(t, existsSync(CHROMIUM), 'chromium not installed (apt-get install chromium)')) return;
+  const root = await tempDir(t);
+  const repo = join(root, 'newdata');
+  const fs = new FaultyFs();
+  fs.inject({ op: 'write', path: (p) => dirname(p) === repo, action: 'fail', errno: 'ENOSPC', times: 1_000_000 });
+  const s = await startService(root, '', { random: () => 0.2, fs });
+  const metrics = attachMetrics(s.service, { processMetrics: false });
+  const server = await startStatusServer(statusSourceFor(s.service, { quickLookDir: join(root, 'state', 'quicklook') }), metrics.registry, { host: '127.0.0.1', port: 0, refreshSeconds: 1 });
+  t.after(async () => {
+    await server.close();
+    metrics.detach();
+    await s.stop();
+  });
+  const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 1 });
+  const retried = nextEvent(s.service, 'job:retry');
+  await s.send(`proc /home/data/${raw.name}`);
+  await retried;
+
+  const page = await (await launch(t, { width: 1280, height: 900 })).newPage();
+  await page.goto(`http://127.0.0.1:${server.address.port}/`);
+  const banner = page.locator('#health');
+  const problem = banner.locator('li[data-code="delivery-retrying"]');
+  await problem.waitFor();
+  const text = await problem.textContent() ?? '';
+  assert.ok(text.startsWith(`delivery-retrying ${raw.name} ENOSPC in repoDir ${repo}`), text);
+  assert.match(text, / since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  const colour = await page.evaluate<string>(BACKGROUND);
+  const [r, g, b] = (colour.match(/\d+/g) ?? []).map(Number);
+  assert.ok(r! > 150 && g! < 80 && b! < 80, `the banner is red: ${colour}`);
+  assert.match(await page.title(), /UNHEALTHY/);
+
+  // The cause gone, the page (reloading itself) says so without a click.
+  const delivered = deliveries(s.service, 1);
+  fs.clear();
+  await delivered;
+  await page.locator('#health.ok').waitFor({ timeout: 30_000 });
+  assert.equal(await banner.textContent(), 'Healthy');
+  assert.notEqual(await page.evaluate<string>(BACKGROUND), colour);
 });

@@ -145,7 +145,7 @@ test('the status page, status.json and /metrics show delivered and failed files 
     recent: Array<{ name: string; state: string; channel: string; imageType: string; object: string; exptime: number; latencySeconds: number | null }>;
     failures: Array<{ name: string; errorCode: string; errorMessage: string }>;
     quickLooks: Array<{ channel: string; available: boolean }>;
-    health: { ok: boolean; problems: string[] };
+    health: { ok: boolean; problems: unknown[] };
   };
   assert.equal(json.service.version, VERSION);
   assert.equal(json.service.configFile, join(root, 'dataman.yaml'));
@@ -218,10 +218,10 @@ test('/healthz turns unhealthy when repoDir is unwritable and healthy again afte
   const bad = await fetch(url('/healthz'));
   assert.equal(bad.status, 503);
   const reason = await bad.text();
-  assert.match(reason, /^unhealthy\n/);
+  assert.match(reason, /^unhealthy: repo-unwritable repoDir \S+ is not writable: ENOTDIR[^\n]* since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$/);
   assert.ok(reason.includes(`repoDir ${repo} is not writable`), reason);
   const page = await (await fetch(url('/'))).text();
-  assert.match(page, /id="health">Unhealthy:<ul><li>repoDir /);
+  assert.match(page, /id="health">Unhealthy:<ul><li data-code="repo-unwritable"><b>repo-unwritable<\/b> repoDir /);
 
   await rm(repo);
   await rename(`${repo}.away`, repo);
@@ -243,10 +243,10 @@ test('after the service stops, /healthz names the dead sources and the closed le
   const res = await fetch(url('/healthz'));
   assert.equal(res.status, 503);
   const text = await res.text();
-  assert.match(text, /source dead: the raw-folder watcher/);
-  assert.match(text, /source dead: the UDP trigger/);
-  assert.match(text, /source dead: the drop-folder watcher/);
-  assert.match(text, /ledger unusable: .*closed/);
+  assert.match(text, /source-dead the raw-folder watcher/);
+  assert.match(text, /source-dead the UDP trigger/);
+  assert.match(text, /source-dead the drop-folder watcher/);
+  assert.match(text, /ledger-unavailable cannot read the ledger: .*closed/);
   const page = await fetch(url('/'));
   assert.equal(page.status, 200);
   assert.match(await page.text(), /class="bad">DEAD</);
