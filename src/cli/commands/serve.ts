@@ -25,12 +25,21 @@ export const registerServe: RegisterCommand = (program: Command, ctx: CliContext
     .option('--create-dirs', 'create missing local folders (procDir, repoDir, logDir, stateDir, channel folders): for the local demo')
     .action(async (opts: { config?: string; createDirs?: boolean }) => {
       const config = await loadConfig(configPath(ctx, opts.config));
-      const service = await DatamanService.start({ config, createDirs: opts.createDirs === true });
-      const stopped = new Promise<void>((done) => service.once('service:stopped', () => done()));
-      const onSignal = (signal: NodeJS.Signals) => void service.stop(signal);
+      // The handlers come first: a SIGTERM while the service starts (systemd stopping a unit
+      // it has just started) is a stop once it has started, not the default death by signal.
+      let service: DatamanService | undefined;
+      let early: NodeJS.Signals | undefined;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (service === undefined) early ??= signal;
+        else void service.stop(signal);
+      };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
       try {
+        const started = await DatamanService.start({ config, createDirs: opts.createDirs === true });
+        service = started;
+        const stopped = new Promise<void>((done) => started.once('service:stopped', () => done()));
+        if (early !== undefined) void started.stop(early);
         await stopped;
       } finally {
         process.off('SIGTERM', onSignal);
