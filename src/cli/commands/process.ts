@@ -7,7 +7,7 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import { descriptionOf, type RegisterCommand } from './index.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { DatamanError, isFsError, UsageError } from '../../errors.js';
 import { loadConfig } from '../../ops/config.js';
@@ -26,7 +26,7 @@ interface ProcessOpts {
 export const registerProcess: RegisterCommand = (program: Command, ctx: CliContext) => {
   program
     .command('process')
-    .description('process raw MODS files offline: header fixes, time keywords, temperatures, MERGED preview')
+    .description(descriptionOf('process'))
     .argument('<raw...>', 'raw MODS FITS files (only read, never modified)')
     .option('-o, --out <path>', 'output file (one input) or existing folder (default: the current folder)')
     .option('-c, --config <file>', 'dataman YAML configuration (processing switches, site, sensors)')
