@@ -79,7 +79,7 @@ test('redirected output carries no progress and no control codes', async (t) => 
   const dir = await tempDir(t);
   const raws = await rawFiles(dir, [{ seq: 1 }, { seq: 2 }, { seq: 3 }]);
   await mkdir(join(dir, 'out'));
-  const run = spawnSync(process.execPath, [...cliScript(), 'process', ...raws, '--out', join(dir, 'out'), '--jobs', '2'], { encoding: 'utf8', cwd: dir });
+  const run = spawnSync(process.execPath, [...cliScript(dir), 'process', ...raws, '--out', join(dir, 'out'), '--jobs', '2'], { encoding: 'utf8', cwd: dir });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.split('\n').filter((l) => l.startsWith('OK ')).length, 3);
   assert.equal(run.stderr, '');
@@ -91,7 +91,7 @@ test('on a terminal, standard error shows files done, MB/s and the time left', a
   const dir = await tempDir(t);
   const raws = await rawFiles(dir, [{ seq: 1 }, { seq: 2 }]);
   await mkdir(join(dir, 'out'));
-  const command = [process.execPath, ...cliScript(), 'process', ...raws, '--out', join(dir, 'out'), '--jobs', '2'].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const command = [process.execPath, ...cliScript(dir), 'process', ...raws, '--out', join(dir, 'out'), '--jobs', '2'].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   const run = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], { encoding: 'utf8', cwd: dir });
   assert.equal(run.status, 0, run.stdout + run.stderr);
   assert.match(run.stdout, /\r\x1b\[K2\/2 files, \d+ MB\/s, \d+ s left/);
