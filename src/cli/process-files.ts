@@ -17,6 +17,8 @@ export interface FileTask {
   rawPath: string;
   /** Where the processed file goes. */
   target: string;
+  /** An earlier file of the same call with the same output (refused: they would race for it). */
+  sameOutputAs?: string;
 }
 
 interface Settled {
@@ -73,6 +75,7 @@ async function processTask(task: FileTask, run: ProcessOne, force: boolean, elap
   const settled = { raw: task.raw, output: task.target, rawBytes };
   try {
     if (task.target === task.rawPath) throw new DatamanError('usage', `${task.raw}: the output would replace the raw file; choose another --out`);
+    if (task.sameOutputAs !== undefined) throw new DatamanError('usage', `${task.raw}: same output ${task.target} as ${task.sameOutputAs}, given earlier`);
     const written = force ? `${task.target}.dataman-tmp-${process.pid}` : task.target;
     if (force) await rm(written, { force: true });
     try {

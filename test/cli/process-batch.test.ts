@@ -97,3 +97,16 @@ test('on a terminal, standard error shows files done, MB/s and the time left', a
   assert.match(run.stdout, /\r\x1b\[K2\/2 files, \d+ MB\/s, \d+ s left/);
   assert.match(run.stdout, /OK .*0002\.fits/);
 });
+
+test('two raw files with the same name would race for one output: the later one is refused, named', async (t) => {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'a'));
+  await mkdir(join(dir, 'b'));
+  const [first] = await rawFiles(join(dir, 'a'), [{ seq: 1 }]);
+  const [second] = await rawFiles(join(dir, 'b'), [{ seq: 1 }]);
+  await mkdir(join(dir, 'out'));
+  const run = await runCli(['process', first!, second!, '--out', join(dir, 'out'), '--jobs', '2']);
+  assert.equal(run.code, 1);
+  assert.match(run.stdout, /^OK .*a\/mods1b\.20260115\.0001\.fits -> /m);
+  assert.match(run.stdout, /^FAIL .*b\/mods1b\.20260115\.0001\.fits: same output .*out\/mods1b\.20260115\.0001\.fits as .*a\/mods1b\.20260115\.0001\.fits, given earlier$/m);
+});

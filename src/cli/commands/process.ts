@@ -50,9 +50,13 @@ Exit status: 0 every file processed; 1 if any failed (the others are still proce
       let config;
       if (opts.config !== undefined) config = await (await import('../../ops/config.js')).loadConfig(resolve(ctx.cwd, opts.config));
       const outDir = await outputFolder(ctx, opts.out, raws.length);
+      const firstFor = new Map<string, string>();
       const tasks: FileTask[] = raws.map((raw) => {
         const rawPath = resolve(ctx.cwd, raw);
-        return { raw, rawPath, target: outDir !== undefined ? join(outDir, basename(rawPath)) : resolve(ctx.cwd, opts.out!) };
+        const target = outDir !== undefined ? join(outDir, basename(rawPath)) : resolve(ctx.cwd, opts.out!);
+        const earlier = firstFor.get(target);
+        if (earlier === undefined) firstFor.set(target, raw);
+        return { raw, rawPath, target, ...(earlier !== undefined ? { sameOutputAs: earlier } : {}) };
       });
       const steps = opts.steps === undefined ? undefined : parseSteps(opts.steps);
       const [{ processFiles }, { portableProcessingOptions }] = await Promise.all([import('../process-files.js'), import('../../steps/defaults.js')]);
