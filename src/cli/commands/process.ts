@@ -17,6 +17,7 @@ import { outcomeMessages, STEP_NAMES, type StepName } from '../../steps/types.js
 import { positiveInteger } from '../options.js';
 import { ProgressLine, type ProgressStream } from '../progress.js';
 import type { FileResult, FileTask } from '../process-files.js';
+import type { DatamanConfig } from '../../ops/config.js';
 
 interface ProcessOpts {
   out?: string;
@@ -43,11 +44,12 @@ export const registerProcess: RegisterCommand = (program: Command, ctx: CliConte
     .addHelpText('after', `
 Results are printed in the order of the files given. On a terminal, standard error shows the
 progress (files done, MB/s, time left); redirected, nothing but the results is printed.
-Exit status: 0 every file processed; 1 if any failed (the others are still processed).
+Exit status: 0 every file processed; 1 if any failed (the others are still processed); 70 if
+processing a file hit an internal error (a bug: the stack is printed).
 `)
     .action(async (raws: string[], opts: ProcessOpts) => {
       const jobs = positiveInteger('--jobs', opts.jobs, availableParallelism());
-      let config;
+      let config: DatamanConfig | undefined;
       if (opts.config !== undefined) config = await (await import('../../ops/config.js')).loadConfig(resolve(ctx.cwd, opts.config));
       const outDir = await outputFolder(ctx, opts.out, raws.length);
       const firstFor = new Map<string, string>();
