@@ -4,6 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Command, Help } from 'commander';
+import { commands } from '../../src/cli/commands/index.js';
+import { processContext } from '../../src/cli/context.js';
 import { generateRaw } from '../../src/simulate/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { cliScript } from '../helpers/cli-child.js';
@@ -58,5 +61,16 @@ test('inspect and a one-file process load no service code and none of its packag
     assert.deepEqual(run.sources.filter((s) => s.startsWith('service/') || s.startsWith('ops/config') || s.startsWith('ops/logger')), [], args[0]);
     assert.deepEqual(run.packages.filter((p) => HEAVY_PACKAGES.includes(p)), [], args[0]);
     assert.deepEqual(run.sources.filter((s) => s.startsWith('cli/commands/') && s !== 'cli/commands/index.ts'), [`cli/commands/${args[0]}.ts`]);
+  }
+});
+
+test('the help line of each command in commands/index.ts is the one its module declares', async () => {
+  for (const entry of commands) {
+    const program = new Command('dataman');
+    (await entry.load())(program, processContext());
+    const command = program.commands.find((c) => c.name() === entry.name);
+    assert.ok(command, `${entry.name} registers a command of that name`);
+    assert.equal(new Help().subcommandTerm(command), entry.term, entry.name);
+    assert.equal(command.description(), entry.description, entry.name);
   }
 });
