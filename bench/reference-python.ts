@@ -36,10 +36,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, hostname, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { astropyOfflineEnv, measured, median, type Whole } from './whole-process.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const argv = process.argv.slice(2);
@@ -77,32 +78,7 @@ const python = option('--python') ?? '/usr/bin/python3';
 const sitesJson = option('--sites-json');
 const sizes = (option('--only') ?? '1k,3k,full').split(',');
 const driver = join(here, 'reference_driver.py');
-const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-
-interface Whole { wallMs: number; cpuMs?: number; maxRssMb?: number }
-
-/** Run a command; whole-process wall (hrtime around the spawn), CPU and peak RSS (/usr/bin/time). */
-async function measured(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeFile: string): Promise<{ stdout: string; whole: Whole }> {
-  const full = timeBin ? [timeBin, ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args]] as const : [cmd, args] as const;
-  const t0 = performance.now();
-  const r = spawnSync(full[0], [...full[1]], { encoding: 'utf8', env, maxBuffer: 64 * 2 ** 20 });
-  const wallMs = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
-  const whole: Whole = { wallMs };
-  if (timeBin) {
-    const [, user, sys, rssKb] = (await readFile(timeFile, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
-    whole.cpuMs = (user! + sys!) * 1000;
-    whole.maxRssMb = rssKb! / 1024;
-  }
-  return { stdout: r.stdout, whole };
-}
 const lastJson = <T>(stdout: string) => JSON.parse(stdout.trim().split('\n').pop()!) as T;
-const median = (xs: number[]) => {
-  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const medians = (rows: Array<Record<string, number | undefined>>) => {
   const out: Record<string, number> = {};
   for (const key of Object.keys(rows[0] ?? {})) out[key] = median(rows.map((r) => r[key] ?? NaN));
@@ -121,9 +97,7 @@ const results: Record<string, unknown> = {};
 let versions: Record<string, string> = {};
 try {
   if (!argv.includes('--astropy-online')) {
-    await mkdir(join(dir, 'xdg-config', 'astropy'), { recursive: true });
-    await writeFile(join(dir, 'xdg-config', 'astropy', 'astropy.cfg'), '[utils.data]\nallow_internet = False\n\n[utils.iers.iers]\nauto_download = False\n');
-    env.XDG_CONFIG_HOME = join(dir, 'xdg-config');
+    env.XDG_CONFIG_HOME = (await astropyOfflineEnv(dir)).XDG_CONFIG_HOME;
   }
   if (sitesJson) {
     await mkdir(join(dir, 'xdg', 'astropy'), { recursive: true });

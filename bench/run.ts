@@ -3,7 +3,9 @@
  * to the I/O floor measured in the same run (reading the raw bytes, writing the processed
  * bytes). Results as a table and as JSON in bench/results/. Medians of several runs: this machine
  * is shared and noisy, so compare ratios, not absolute figures.
- *   npm run bench [-- --runs N] [-- --only header|process|latency]
+ *   npm run bench [-- --runs N] [-- --only header|process|latency|cli] [-- --reference DIR]
+ * `cli` (bench/cli.ts): the command line's start-up, a full frame and a batch as whole processes,
+ * beside `node -e 0` and, with --reference DIR (holding fixHead.py), the reference.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,10 +14,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateRaw } from '../src/simulate/index.js';
 import { measureLatency } from './latency.js';
+import { measureCli, printCli } from './cli.js';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] ?? 0) || 5;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const reference = args.includes('--reference') ? args[args.indexOf('--reference') + 1] : undefined;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 interface Sample { wallMs: number; cpuMs: number; maxRssMb: number; [k: string]: unknown }
@@ -43,7 +47,7 @@ function summarise(samples: Sample[]) {
 const dir = await mkdtemp(join(tmpdir(), 'dataman-bench-'));
 const results: Record<string, unknown> = {};
 try {
-  for (const roi of only === 'latency' ? [] : ['1k', '3k', 'full']) {
+  for (const roi of only === 'latency' || only === 'cli' ? [] : ['1k', '3k', 'full']) {
     const raw = generateRaw({ instrument: 'MODS1B', roi });
     const rawPath = join(dir, raw.name);
     await writeFile(rawPath, raw.bytes);
@@ -66,8 +70,9 @@ try {
 }
 
 const latency = !only || only === 'latency' ? await measureLatency(runs) : undefined;
+const cli = !only || only === 'cli' ? await measureCli({ runs, reference }) : undefined;
 const machine = { host: hostname(), cpu: cpus()[0]?.model, cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
-const report = { date: new Date().toISOString(), runs, machine, results, latency };
+const report = { date: new Date().toISOString(), runs, machine, results, latency, cli };
 await mkdir(join(here, 'results'), { recursive: true });
 await writeFile(join(here, 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
 
@@ -95,4 +100,5 @@ if (latency) {
     + ` (copy made and verified ${ms(st.copyMs.p50Ms)}, waiting for the settle interval ${ms(st.settleWaitMs.p50Ms)}, names and pointer ${ms(st.commitMs.p50Ms)})`);
   console.log(`  floor: write + fsync ${latency.floor.bytes} bytes to the same disk, p50 ${ms(f)}; twice (delivery's two copies), p50 ${ms(two)}`);
 }
+if (cli) printCli(cli);
 console.log(`\nJSON: bench/results/latest.json (process wall/CPU exclude Node start-up: they are measured inside the child)`);

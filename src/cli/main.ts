@@ -1,11 +1,15 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { DatamanError, isFsError } from '../errors.js';
 import { type CliContext, ExitCode, failWith, processContext } from './context.js';
-import { commands } from './commands/index.js';
+import { commandOf, commands } from './commands/index.js';
 import { VERSION } from '../version.js';
 
-/** Builds the `dataman` program; every command registers itself from `commands/`. */
-export function buildProgram(ctx: CliContext): Command {
+/**
+ * Builds the `dataman` program for a command line: only the command it runs is loaded (with
+ * its options and everything it imports); the others are listed from `commands/index.ts`, so
+ * that `--help` and `--version` load no command at all.
+ */
+export async function buildProgram(ctx: CliContext, argv: readonly string[]): Promise<Command> {
   const program = new Command('dataman')
     .description('MODS data manager: find, fix, merge and deliver raw MODS FITS files')
     .version(VERSION)
@@ -15,7 +19,14 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (s) => ctx.stderr.write(s),
     })
     .showHelpAfterError();
-  for (const register of commands) register(program, ctx);
+  const wanted = commandOf(argv.slice(2));
+  const standard = new Help();
+  const terms = new Map(commands.map((c) => [c.name, c.term]));
+  program.configureHelp({ subcommandTerm: (cmd) => terms.get(cmd.name()) ?? standard.subcommandTerm(cmd) });
+  for (const entry of commands) {
+    if (entry.name === wanted) (await entry.load())(program, ctx);
+    else program.command(entry.name).description(entry.description);
+  }
   return program;
 }
 
@@ -24,8 +35,8 @@ export function buildProgram(ctx: CliContext): Command {
  * their message and hint; anything else is a bug and keeps its stack.
  */
 export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {
-  const program = buildProgram(ctx);
   try {
+    const program = await buildProgram(ctx, argv);
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {

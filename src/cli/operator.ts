@@ -13,7 +13,7 @@ import { basename, join, relative, resolve, isAbsolute } from 'node:path';
 import type { CliContext } from './context.js';
 import { configPath } from './commands/serve.js';
 import { ConfigError } from '../ops/config-error.js';
-import { DatamanError, isFsError, UsageError } from '../errors.js';
+import { DatamanError, isFsError } from '../errors.js';
 import { type DatamanConfig, loadConfig } from '../ops/config.js';
 import { systemClock } from '../ops/clock.js';
 import { localParts } from '../ops/local-time.js';
@@ -22,6 +22,9 @@ import { openLedger, type Ledger, type LedgerRow } from '../service/ledger.js';
 import { nameParts, runJob, sha256File, type JobContext } from '../service/job.js';
 import { lookAt } from '../service/readiness.js';
 import { WorkerPool } from '../service/worker-pool.js';
+
+export { inLanes } from './lanes.js';
+export { positiveInteger } from './options.js';
 
 /** Name of the ledger file in `paths.stateDir` (the service's default). */
 export const LEDGER_FILE = 'ledger.sqlite';
@@ -340,35 +343,9 @@ export async function withInterrupts<T>(runner: InPlaceRunner, onSignal: (signal
   }
 }
 
-/** Runs `work` over `items`, `lanes` at a time, starting nothing new once `stopped()` says so. */
-export async function inLanes<T>(items: readonly T[], lanes: number, stopped: () => boolean, work: (item: T, index: number) => Promise<void>): Promise<number> {
-  let next = 0;
-  let started = 0;
-  const lane = async () => {
-    for (;;) {
-      if (stopped() || next >= items.length) return;
-      const index = next++;
-      started++;
-      await work(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, items.length)) }, lane));
-  return started;
-}
-
 /** `YYYY-MM-DD hh:mm:ss` of an epoch in the configured zone (the host's by default). */
 export function localTime(epochMs: number, timeZone: string | undefined): string {
   const p = localParts(epochMs, timeZone);
   const two = (n: number) => String(n).padStart(2, '0');
   return `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)}:${two(p.second)}`;
-}
-
-/** A positive integer option, or a `UsageError` naming it. */
-export function positiveInteger(option: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
-    throw new UsageError(`${option} must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  return n;
 }

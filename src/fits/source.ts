@@ -77,3 +77,33 @@ export async function withFileSource<T>(path: string, fn: (source: FileSource) =
     await source.close();
   }
 }
+
+/** Bytes to read at `offset`, into `into` (exactly `into.length` bytes are asked for). */
+export interface ReadPiece {
+  offset: number;
+  into: Buffer;
+}
+
+/**
+ * Reads `pieces` keeping up to `ahead` reads in flight, and hands each to `use` in order as
+ * soon as it has arrived (shorter than asked only at the end of the data): the thread pool
+ * reads the next pieces while this thread works on the current one. Returns once every read
+ * has settled, also on failure, so that no read lands in a buffer its owner has given back.
+ */
+export async function readAhead(source: ByteSource, pieces: readonly ReadPiece[], ahead: number, use: (bytes: Buffer, index: number) => void): Promise<void> {
+  const inFlight: Array<Promise<Buffer>> = [];
+  const start = (i: number) => {
+    const p = source.read(pieces[i]!.offset, pieces[i]!.into.length, pieces[i]!.into);
+    p.catch(() => undefined); // awaited below, in order; a later failure must not go unhandled meanwhile
+    inFlight.push(p);
+  };
+  let next = 0;
+  try {
+    for (let i = 0; i < pieces.length; i++) {
+      while (next < pieces.length && next < i + Math.max(1, ahead)) start(next++);
+      use(await inFlight[i]!, i);
+    }
+  } finally {
+    await Promise.allSettled(inFlight);
+  }
+}

@@ -4,15 +4,21 @@ import {
   ALL_STEPS_ON, REFERENCE_DEFAULT_SENSORS, REFERENCE_SENSORS, systemClock, type Clock, type ProcessingOptions,
 } from './types.js';
 
-/** Processing options from a configuration, or the reference defaults without one. */
-export function processingOptions(config: DatamanConfig | undefined, clock: Clock = systemClock): ProcessingOptions {
+/** The options a worker thread can be sent: it loads its own leap seconds and has its own clock. */
+export type PortableProcessingOptions = Omit<ProcessingOptions, 'leapSeconds' | 'clock'>;
+
+/** Processing options from a configuration, or the reference defaults, without the tables. */
+export function portableProcessingOptions(config: DatamanConfig | undefined): PortableProcessingOptions {
   return {
     steps: { ...(config?.processing ?? ALL_STEPS_ON) },
     site: config?.site ?? LBT_SITE,
-    leapSeconds: defaultLeapSeconds(),
     sensors: config?.sensors ?? REFERENCE_SENSORS,
     defaultSensors: config?.defaultSensors ?? REFERENCE_DEFAULT_SENSORS,
-    clock,
     timeZone: config?.timeZone,
   };
+}
+
+/** Processing options from a configuration, or the reference defaults without one. */
+export function processingOptions(config: DatamanConfig | undefined, clock: Clock = systemClock): ProcessingOptions {
+  return { ...portableProcessingOptions(config), leapSeconds: defaultLeapSeconds(), clock };
 }

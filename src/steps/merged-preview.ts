@@ -15,7 +15,9 @@
  * float32 rows; the 98 MB MERGED of a full frame is never whole in memory, and there is no
  * full-size float64 intermediate.
  */
-import { addSums, Header, onesComplementSum, sumOfHalves, storedValueReader, TruncatedFitsError, type Card, type DataChunk, type Hdu } from '../fits/index.js';
+import {
+  addSums, Header, onesComplementSum, readAhead, sumOfHalves, storedValueReader, TruncatedFitsError, type Card, type DataChunk, type Hdu, type ReadPiece,
+} from '../fits/index.js';
 import type { RawFile } from './raw-file.js';
 import { histogramStats, regionStats, type RegionStats } from './overscan.js';
 import { MERGED_QUADRANTS } from '../mods/merged.js';
@@ -100,11 +102,11 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
   const storedData = new Map<Hdu, { bytes: Buffer; datasum: number }>();
   const amplifiers: Amplifier[] = [];
   try {
-    for (const image of raw.images) {
-      const stored = await readPaddedData(raw, image, arena);
+    // Each amplifier's overscan is measured as soon as it is read, while the next one is read.
+    await readAmplifiers(raw, arena, (image, stored) => {
       storedData.set(image, stored);
       amplifiers.push(openAmplifier(image, stored.bytes, nx, region, arena));
-    }
+    });
   } catch (err) {
     releaseArena(arena);
     throw err;
@@ -225,26 +227,43 @@ function generalAmplifier(image: Hdu, stored: Buffer, nx: number, region: Region
 /** Bytes read at a time: each piece is summed while it is still in cache. */
 const READ_PIECE_BYTES = 1 << 20;
 
-/** The data unit with its padding (the output copies it whole) and its DATASUM, read into the arena. */
-async function readPaddedData(raw: RawFile, image: Hdu, arena: KernelArena): Promise<{ bytes: Buffer; datasum: number }> {
-  const length = image.dataPaddedBytes; // whole 2880-byte blocks: every piece below is whole words
-  const bytes = arena.take(length);
+/** Reads in flight while the current piece is summed (the thread pool has four threads). */
+const READS_AHEAD = 3;
+
+/**
+ * Reads the data units of IM1..IM4 with their padding (the output copies them whole) into the
+ * arena, in pieces read ahead of the summing, and hands each amplifier with its DATASUM to
+ * `done` as soon as its last piece is in.
+ */
+async function readAmplifiers(raw: RawFile, arena: KernelArena, done: (image: Hdu, stored: { bytes: Buffer; datasum: number }) => void): Promise<void> {
+  const pieces: Array<ReadPiece & { image: Hdu; bytes: Buffer; last: boolean }> = [];
+  for (const image of raw.images) {
+    const length = image.dataPaddedBytes; // whole 2880-byte blocks: every piece is whole words
+    const bytes = arena.take(length);
+    for (let at = 0; at < length; at += READ_PIECE_BYTES) {
+      const end = Math.min(at + READ_PIECE_BYTES, length);
+      pieces.push({ offset: image.dataOffset + at, into: bytes.subarray(at, end), image, bytes, last: end === length });
+    }
+  }
   let hi = 0;
   let lo = 0;
-  for (let done = 0; done < length; ) {
-    const want = Math.min(READ_PIECE_BYTES, length - done);
-    const piece = await raw.source.read(image.dataOffset + done, want, bytes.subarray(done, done + want));
-    if (piece.length < want) {
-      throw new TruncatedFitsError(`data unit is ${length - done - piece.length} bytes short`, {
-        path: raw.source.path, hduIndex: image.index, offset: image.dataOffset + done + piece.length,
+  await readAhead(raw.source, pieces, READS_AHEAD, (got, i) => {
+    const piece = pieces[i]!;
+    if (got.length < piece.into.length) {
+      const short = piece.image.dataOffset + piece.image.dataPaddedBytes - piece.offset - got.length;
+      throw new TruncatedFitsError(`data unit is ${short} bytes short`, {
+        path: raw.source.path, hduIndex: piece.image.index, offset: piece.offset + got.length,
       });
     }
-    const [h, l] = arena.halves(piece);
+    const [h, l] = arena.halves(got);
     hi += h;
     lo += l;
-    done += want;
-  }
-  return { bytes, datasum: sumOfHalves(hi, lo) };
+    if (piece.last) {
+      done(piece.image, { bytes: piece.bytes, datasum: sumOfHalves(hi, lo) });
+      hi = 0;
+      lo = 0;
+    }
+  });
 }
 
 /** Keywords that describe the primary HDU's own data and must not be copied into an extension. */

@@ -141,12 +141,7 @@ async function removeQuietly(path: string): Promise<void> {
   await rm(path, { force: true }).catch(() => undefined);
 }
 
-/** Warnings of all outcomes, each prefixed with its step, plus skip reasons. */
-export function outcomeMessages(outcomes: StepOutcome[]): string[] {
-  return outcomes.flatMap((o) => [
-    ...(o.status === 'skipped' ? [`${o.step} skipped: ${o.reason}`] : []),
-    ...o.warnings.map((w) => `${o.step}: ${w}`),
-  ]);
-}
+// Here for its old importers; it lives with the outcomes so that light modules can use it.
+export { outcomeMessages } from './types.js';
 
 export type { StepName };

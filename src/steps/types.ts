@@ -60,3 +60,11 @@ export function applied(step: StepOutcome['step'], warnings: string[] = []): Ste
 export function skipped(step: StepOutcome['step'], reason: string, warnings: string[] = []): StepOutcome {
   return { step, status: 'skipped', reason, warnings };
 }
+
+/** Warnings of all outcomes, each prefixed with its step, plus skip reasons. */
+export function outcomeMessages(outcomes: StepOutcome[]): string[] {
+  return outcomes.flatMap((o) => [
+    ...(o.status === 'skipped' ? [`${o.step} skipped: ${o.reason}`] : []),
+    ...o.warnings.map((w) => `${o.step}: ${w}`),
+  ]);
+}

@@ -3,7 +3,7 @@
  * and fitsheader. Reads headers only.
  */
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import { descriptionOf, type RegisterCommand } from './index.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { type Card, type CardValue, type Hdu, readStructure, withFileSource } from '../../fits/index.js';
 
@@ -101,7 +101,7 @@ function cardLine(card: Card): string {
 export const registerInspect: RegisterCommand = (program: Command, ctx: CliContext) => {
   program
     .command('inspect')
-    .description('list the HDUs of a FITS file and every header card (reads headers only)')
+    .description(descriptionOf('inspect'))
     .argument('<file>', 'FITS file')
     .option('--json', 'print JSON: {file, hdus: [{index, extname, type, cards: [{keyword, value, comment}], dataOffset, dataBytes}]}')
     .action(async (file: string, opts: { json?: boolean }) => {

@@ -12,7 +12,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import { descriptionOf, type RegisterCommand } from './index.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { DatamanError, isFsError, UsageError } from '../../errors.js';
 import { channelById, isCalendarDate } from '../../mods/channels.js';
@@ -34,7 +34,7 @@ export function configuredNightLogDir(config: DatamanConfig): string {
 export const registerNightlog: RegisterCommand = (program: Command, ctx: CliContext) => {
   program
     .command('nightlog')
-    .description('rebuild the night logs (OSU modsLog format, one per instrument) of an observing date from the processed files')
+    .description(descriptionOf('nightlog'))
     .argument('<date>', 'observing date YYYYMMDD')
     .option('-c, --config <file>', 'dataman YAML configuration (procDir and the night-log folder)')
     .option('--from <dir>', 'folder holding the processed files (default: <procDir>/<date>)')

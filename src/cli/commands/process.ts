@@ -1,19 +1,23 @@
 /**
- * `dataman process RAW… [--out FILE|DIR] [--config FILE] [--steps a,b] [--force]`: the offline
- * replacement of the reference `fixHead.py`. The same code path as the service: the raw file is
- * only read, the output is written with CHECKSUM/DATASUM and never overwrites anything unless
- * `--force` (then atomically, through a temporary file and a rename).
+ * `dataman process RAW… [--out FILE|DIR] [--config FILE] [--steps a,b] [--force] [--jobs N]
+ * [--json]`: the offline replacement of the reference `fixHead.py`. The same code path as the
+ * service: the raw file is only read, the output is written with CHECKSUM/DATASUM and never
+ * overwrites anything unless `--force` (then atomically, through a temporary file and a
+ * rename). Several files are processed on the service's worker pool, `--jobs` at a time, and
+ * reported in the order given; a file that fails is named and the others are still processed.
  */
-import { rename, rm, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import { descriptionOf, type RegisterCommand } from './index.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
-import { DatamanError, isFsError, UsageError } from '../../errors.js';
-import { loadConfig } from '../../ops/config.js';
-import { processingOptions } from '../../steps/defaults.js';
-import { outcomeMessages, processFile } from '../../steps/pipeline.js';
-import { STEP_NAMES, type StepName } from '../../steps/types.js';
+import { UsageError } from '../../errors.js';
+import { outcomeMessages, STEP_NAMES, type StepName } from '../../steps/types.js';
+import { positiveInteger } from '../options.js';
+import { ProgressLine, type ProgressStream } from '../progress.js';
+import type { FileResult, FileTask } from '../process-files.js';
+import type { DatamanConfig } from '../../ops/config.js';
 
 interface ProcessOpts {
   out?: string;
@@ -21,54 +25,94 @@ interface ProcessOpts {
   steps?: string;
   force?: boolean;
   checksums: boolean;
+  jobs?: string;
+  json?: boolean;
 }
 
 export const registerProcess: RegisterCommand = (program: Command, ctx: CliContext) => {
   program
     .command('process')
-    .description('process raw MODS files offline: header fixes, time keywords, temperatures, MERGED preview')
+    .description(descriptionOf('process'))
     .argument('<raw...>', 'raw MODS FITS files (only read, never modified)')
     .option('-o, --out <path>', 'output file (one input) or existing folder (default: the current folder)')
     .option('-c, --config <file>', 'dataman YAML configuration (processing switches, site, sensors)')
     .option('--steps <list>', `only these steps, comma-separated: ${STEP_NAMES.join(',')}`)
     .option('--force', 'replace an existing output file (atomically)')
     .option('--no-checksums', 'do not write CHECKSUM/DATASUM')
+    .option('-j, --jobs <n>', `files processed at the same time, on worker threads (default: the number of cores, ${availableParallelism()})`)
+    .option('--json', 'print one JSON object per file: {path, output, ok, size, steps: {applied, skipped: [{step, reason}], disabled}, warnings, timeMs} or {path, output, ok: false, error: {code, message}, timeMs}')
+    .addHelpText('after', `
+Results are printed in the order of the files given. On a terminal, standard error shows the
+progress (files done, MB/s, time left); redirected, nothing but the results is printed.
+Exit status: 0 every file processed; 1 if any failed (the others are still processed); 70 if
+processing a file hit an internal error (a bug: the stack is printed).
+`)
     .action(async (raws: string[], opts: ProcessOpts) => {
-      const config = opts.config === undefined ? undefined : await loadConfig(resolve(ctx.cwd, opts.config));
-      const options = processingOptions(config);
-      if (opts.steps !== undefined) options.steps = parseSteps(opts.steps);
+      const jobs = positiveInteger('--jobs', opts.jobs, availableParallelism());
+      let config: DatamanConfig | undefined;
+      if (opts.config !== undefined) config = await (await import('../../ops/config.js')).loadConfig(resolve(ctx.cwd, opts.config));
       const outDir = await outputFolder(ctx, opts.out, raws.length);
-      for (const raw of raws) {
+      const firstFor = new Map<string, string>();
+      const tasks: FileTask[] = raws.map((raw) => {
         const rawPath = resolve(ctx.cwd, raw);
         const target = outDir !== undefined ? join(outDir, basename(rawPath)) : resolve(ctx.cwd, opts.out!);
-        try {
-          if (target === rawPath) throw new UsageError(`${raw}: the output would replace the raw file; choose another --out`);
-          const written = opts.force ? `${target}.dataman-tmp-${process.pid}` : target;
-          if (opts.force) await rm(written, { force: true });
-          let result;
-          try {
-            result = await processFile(rawPath, written, { ...options, checksums: opts.checksums, fsync: opts.force === true });
-            if (opts.force) await rename(written, target);
-          } catch (err) {
-            if (opts.force) await rm(written, { force: true });
-            throw err;
-          }
-          const ran = result.outcomes.filter((o) => o.status === 'applied').map((o) => o.step);
-          ctx.stdout.write(`OK ${raw} -> ${target} (${result.bytes} bytes; ${ran.join(', ')})\n`);
-          for (const message of outcomeMessages(result.outcomes)) ctx.stdout.write(`  warning: ${message}\n`);
-        } catch (err) {
-          if (isExists(err)) {
-            ctx.stdout.write(`FAIL ${raw}: ${target} exists; use --force to replace it\n`);
-          } else if (err instanceof DatamanError || isFsError(err)) {
-            ctx.stdout.write(`FAIL ${raw}: ${(err as Error).message}\n`);
-          } else {
-            throw err;
-          }
-          failWith(ctx, ExitCode.failed);
-        }
+        const earlier = firstFor.get(target);
+        if (earlier === undefined) firstFor.set(target, raw);
+        return { raw, rawPath, target, ...(earlier !== undefined ? { sameOutputAs: earlier } : {}) };
+      });
+      const steps = opts.steps === undefined ? undefined : parseSteps(opts.steps);
+      const [{ processFiles }, { portableProcessingOptions }] = await Promise.all([import('../process-files.js'), import('../../steps/defaults.js')]);
+      const options = { ...portableProcessingOptions(config), checksums: opts.checksums, fsync: opts.force === true };
+      if (steps !== undefined) options.steps = steps;
+      const totalBytes = (await Promise.all(tasks.map((t) => stat(t.rawPath).then((s) => s.size, () => 0)))).reduce((a, b) => a + b, 0);
+      const progress = new ProgressLine(ctx.stderr as ProgressStream, tasks.length, totalBytes);
+      progress.draw();
+      try {
+        await processFiles(tasks, {
+          options, force: opts.force === true, jobs,
+          onSettled: (r) => progress.advance(r.rawBytes),
+          onResult: (r) => {
+            progress.clear();
+            ctx.stdout.write(opts.json ? `${JSON.stringify(resultJson(r))}\n` : resultText(r));
+            if (!r.ok) {
+              if (r.bug !== undefined) ctx.stderr.write(`dataman: internal error while processing ${r.raw}: ${r.bug}\n`);
+              failWith(ctx, r.bug !== undefined ? ExitCode.internal : ExitCode.failed);
+            }
+            progress.draw();
+          },
+        });
+      } finally {
+        progress.end();
       }
     });
 };
+
+function resultText(r: FileResult): string {
+  if (!r.ok) return `FAIL ${r.raw}: ${r.message}\n`;
+  const ran = r.outcomes.filter((o) => o.status === 'applied').map((o) => o.step);
+  return `OK ${r.raw} -> ${r.output} (${r.bytes} bytes; ${ran.join(', ')})\n`
+    + outcomeMessages(r.outcomes).map((m) => `  warning: ${m}\n`).join('');
+}
+
+/** The `--json` object of one file (one line each, in the order the files were given). */
+export function resultJson(r: FileResult): Record<string, unknown> {
+  const timeMs = Math.round(r.timeMs * 10) / 10;
+  if (!r.ok) return { path: r.raw, output: r.output, ok: false, error: { code: r.code, message: r.message }, timeMs };
+  const with_ = (status: string) => r.outcomes.filter((o) => o.status === status);
+  return {
+    path: r.raw,
+    output: r.output,
+    ok: true,
+    size: r.bytes,
+    steps: {
+      applied: with_('applied').map((o) => o.step),
+      skipped: with_('skipped').map((o) => ({ step: o.step, reason: o.reason })),
+      disabled: with_('disabled').map((o) => o.step),
+    },
+    warnings: r.outcomes.flatMap((o) => o.warnings.map((w) => `${o.step}: ${w}`)),
+    timeMs,
+  };
+}
 
 function parseSteps(list: string): Record<StepName, boolean> {
   const wanted = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -90,6 +134,3 @@ async function outputFolder(ctx: CliContext, out: string | undefined, inputs: nu
   return undefined;
 }
 
-function isExists(err: unknown): boolean {
-  return isFsError(err) && err.code === 'EEXIST';
-}

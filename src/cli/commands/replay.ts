@@ -14,7 +14,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import { descriptionOf, type RegisterCommand } from './index.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { isFsError, UsageError } from '../../errors.js';
 import { channelById, isCalendarDate } from '../../mods/channels.js';
@@ -35,7 +35,7 @@ interface ReplayOpts {
 export const registerReplay: RegisterCommand = (program: Command, ctx: CliContext) => {
   program
     .command('replay')
-    .description('process every raw file of an observing date again, here, and deliver each again')
+    .description(descriptionOf('replay'))
     .requiredOption('--night <date>', 'observing date YYYYMMDD (from the raw names)')
     .option('--channel <id>', 'only this channel (mods1b, mods1r, mods2b, mods2r; default: the configured channels)')
     .option('-c, --config <file>', 'YAML configuration (default: $DATAMAN_CONFIG or the reference path)')

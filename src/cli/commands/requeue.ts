@@ -12,7 +12,7 @@
  */
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import { descriptionOf, type RegisterCommand } from './index.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { DatamanError, isFsError, UsageError } from '../../errors.js';
 import type { DatamanConfig } from '../../ops/config.js';
@@ -33,7 +33,7 @@ type Target = { label: string; path: string } | { label: string; error: string }
 export const registerRequeue: RegisterCommand = (program: Command, ctx: CliContext) => {
   program
     .command('requeue')
-    .description('process raw files again: through the drop folder while the service runs, else (or with --now) here, in place')
+    .description(descriptionOf('requeue'))
     .argument('[file...]', 'raw files: paths, or base names looked up under <dataDir>/<chan>/')
     .option('-c, --config <file>', 'YAML configuration (default: $DATAMAN_CONFIG or the reference path)')
     .option('--failed', 'every file whose last job failed (as `dataman status --failed` lists them)')

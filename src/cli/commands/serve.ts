@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import { descriptionOf, type RegisterCommand } from './index.js';
 import type { CliContext } from '../context.js';
 import { loadConfig } from '../../ops/config.js';
 import { DatamanService } from '../../service/service.js';
@@ -20,7 +20,7 @@ export function configPath(ctx: CliContext, option: string | undefined): string 
 export const registerServe: RegisterCommand = (program: Command, ctx: CliContext) => {
   program
     .command('serve')
-    .description('run the data manager: watch, trigger, process and deliver (the dataMan service)')
+    .description(descriptionOf('serve'))
     .option('-c, --config <file>', `YAML configuration (default: $DATAMAN_CONFIG or ${DEFAULT_CONFIG})`)
     .option('--create-dirs', 'create missing local folders (procDir, repoDir, logDir, stateDir, channel folders): for the local demo')
     .action(async (opts: { config?: string; createDirs?: boolean }) => {

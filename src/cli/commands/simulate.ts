@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Command, Option } from 'commander';
-import type { RegisterCommand } from './index.js';
+import { descriptionOf, type RegisterCommand } from './index.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../errors.js';
 import { channelById } from '../../mods/channels.js';
@@ -70,7 +70,7 @@ function list(text: string | undefined): string[] | undefined {
 export const registerSimulate: RegisterCommand = (program: Command, ctx: CliContext) => {
   program
     .command('simulate')
-    .description('write synthetic raw MODS files the way azcam does (for tests, demos and benchmarks)')
+    .description(descriptionOf('simulate'))
     .option('--out <dir>', 'folder to write into (created if missing; default: <dataDir>/<channel> with --config, else .)')
     .option('-c, --config <file>', 'a dataman configuration: write into its raw folder and send the trigger to its UDP address')
     .option('--instrument <id>', 'MODS1B, MODS1R, MODS2B or MODS2R', 'MODS1B')

@@ -8,7 +8,7 @@
  * command line or configuration (including a state folder holding no ledger).
  */
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import { descriptionOf, type RegisterCommand } from './index.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import type { DatamanConfig } from '../../ops/config.js';
 import { LEDGER_STATES, type LedgerCounts, type LedgerRow, type LedgerState } from '../../service/ledger.js';
@@ -61,7 +61,7 @@ export interface StatusDocument {
 export const registerStatus: RegisterCommand = (program: Command, ctx: CliContext) => {
   program
     .command('status')
-    .description('show the ledger: counts by state and channel, the last files, failures with their reasons')
+    .description(descriptionOf('status'))
     .option('-c, --config <file>', 'YAML configuration (default: $DATAMAN_CONFIG or the reference path); its paths.stateDir holds the ledger')
     .option('--json', 'print one JSON document (stable fields, see "version")')
     .option('--failed', 'only the failures; exit status 1 if there are any')

@@ -16,7 +16,7 @@ import {
   type Site,
 } from '../../time/index.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
-import type { RegisterCommand } from './index.js';
+import { descriptionOf, type RegisterCommand } from './index.js';
 
 interface TimeOptions {
   date?: string;
@@ -119,7 +119,7 @@ async function runJsonLines(ctx: CliContext, site: Site): Promise<void> {
 export const registerTime: RegisterCommand = (program: Command, ctx: CliContext): void => {
   program
     .command('time')
-    .description('compute MJD-OBS, HJD-OBS and BJD-OBS the way the processing step does')
+    .description(descriptionOf('time'))
     .option('--date <YYYY-MM-DD>', 'UTC date at shutter opening (DATE-OBS)')
     .option('--utc <hh:mm:ss.sss>', 'UTC time at shutter opening (UTC-OBS; ".1000" is carried)')
     .option('--ra <hh:mm:ss.sss>', 'right ascension of the target (TELRA), ICRS')

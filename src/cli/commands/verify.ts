@@ -3,7 +3,7 @@
  * per file and one per problem; exit status 0 only when every file is sound.
  */
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import { descriptionOf, type RegisterCommand } from './index.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { FitsError, verifyFile, withFileSource } from '../../fits/index.js';
 import { DatamanError, isFsError } from '../../errors.js';
@@ -11,7 +11,7 @@ import { DatamanError, isFsError } from '../../errors.js';
 export const registerVerify: RegisterCommand = (program: Command, ctx: CliContext) => {
   program
     .command('verify')
-    .description('check that FITS files are complete and that their checksums match')
+    .description(descriptionOf('verify'))
     .argument('<files...>', 'FITS files')
     .action(async (files: string[]) => {
       for (const path of files) {
