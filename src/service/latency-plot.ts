@@ -33,7 +33,7 @@ export function renderLatencyPlot(points: readonly LatencyPoint[], clock: (ms: n
   const dots = points.map((p) => `<circle cx="${x(p.deliveredAt).toFixed(1)}" cy="${y(p.seconds).toFixed(1)}" r="2.5"><title>${escape(p.name)}: ${p.seconds.toFixed(1)} s at ${escape(clock(p.deliveredAt))}</title></circle>`);
   const yTicks = [0, top / 2, top].map((s) => `<text x="${PAD.left - 4}" y="${(y(s) + 4).toFixed(1)}" text-anchor="end">${s}</text><line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y(s).toFixed(1)}" y2="${y(s).toFixed(1)}" class="grid"/>`);
   const xTicks = [t0, (t0 + t1) / 2, t1].map((t, i) => `<text x="${x(t).toFixed(1)}" y="${HEIGHT - 8}" text-anchor="${['start', 'middle', 'end'][i]}">${escape(clock(t))}</text>`);
-  return `<svg id="latency" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-label="delivery latency of ${points.length} files, up to ${top} s">
+  return `<svg id="latency" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" style="max-width: ${WIDTH}px" role="img" aria-label="delivery latency of ${points.length} files, up to ${top} s">
 <style>#latency text { font: 11px system-ui, sans-serif; fill: currentColor; } #latency .grid { stroke: #8884; } #latency circle { fill: #1a7f37; }</style>
 ${yTicks.join('\n')}
 ${xTicks.join('\n')}
