@@ -151,7 +151,7 @@ export function fillExtension(out: Uint8Array, geometry: ReadoutGeometry, p: Ext
   // deviate·64, so that a pixel costs one integer multiply-add (twice as fast as floating point).
   const meanQ = new Int32Array(xdata);
   const sigmaQ = new Int32Array(xdata);
-  const zq = new Int16Array(z.length);
+  const zq = fixedPointDeviates(z);
   if (scene !== undefined) {
     for (let x = 0; x < xdata; x++) {
       const mx = q.colBlock * xdata + (q.flipCols ? xdata - 1 - x : x);
@@ -161,7 +161,6 @@ export function fillExtension(out: Uint8Array, geometry: ReadoutGeometry, p: Ext
       meanQ[x] = Math.round(Math.min(bias + slit[x]!, MEAN_CAP) * 4096) + 2048;
       sigmaQ[x] = Math.round(Math.min(Math.sqrt(sigma * sigma + slit[x]! / GAIN_E_PER_DN), SIGMA_CAP) * 64);
     }
-    for (let k = 0; k < z.length; k++) zq[k] = Math.round(z[k]! * 64);
   }
   const variance = sigma * sigma;
 
@@ -210,6 +209,18 @@ export function fillExtension(out: Uint8Array, geometry: ReadoutGeometry, p: Ext
       words.fill(w, (y - 1) * nx + m.raw.x1 - 1, (y - 1) * nx + m.raw.x2);
     }
   }
+}
+
+/** The deviates ·64 as integers, made once per file (the four extensions share the table). */
+const fixedPoint = new WeakMap<Float64Array, Int16Array>();
+function fixedPointDeviates(z: Float64Array): Int16Array {
+  let zq = fixedPoint.get(z);
+  if (zq === undefined) {
+    zq = new Int16Array(z.length);
+    for (let k = 0; k < z.length; k++) zq[k] = Math.round(z[k]! * 64);
+    fixedPoint.set(z, zq);
+  }
+  return zq;
 }
 
 /** Means above this many DN saturate whatever the noise. */

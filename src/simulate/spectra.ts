@@ -110,8 +110,25 @@ export function columnWavelengths(color: Channel['color'], columns: number): Flo
   return out;
 }
 
-/** The light of an exposure: `scene` fills the slit, `target` (if any) is the trace. */
+/**
+ * Spectra already computed, by channel colour, columns, scene and target: a few milliseconds
+ * each, as much as generating a whole 1k frame, and there are only a few dozen combinations.
+ * Callers must not change the arrays.
+ */
+const computed = new Map<string, ColumnSpectra>();
+
+/** The light of an exposure: `scene` fills the slit, `target` (if any) is the trace. The arrays are shared: read only. */
 export function columnSpectra(color: Channel['color'], columns: number, scene: SceneKind, target: TargetKind | undefined): ColumnSpectra {
+  const key = `${color} ${columns} ${scene} ${target ?? ''}`;
+  let spectra = computed.get(key);
+  if (spectra === undefined) {
+    spectra = computeSpectra(color, columns, scene, target);
+    computed.set(key, spectra);
+  }
+  return spectra;
+}
+
+function computeSpectra(color: Channel['color'], columns: number, scene: SceneKind, target: TargetKind | undefined): ColumnSpectra {
   const wavelength = columnWavelengths(color, columns);
   const [start, end] = WAVELENGTH_RANGE[color];
   const dispersion = (end - start) / columns;
