@@ -6,7 +6,11 @@
  *   GET /metrics              Prometheus text format (prom-client registry)
  *   GET /healthz              200 `ok`, or 503 `unhealthy: <code> <what> since <time>; …` on one line
  *   GET /quicklook/<chan>.png the channel's latest quick look
+ *   GET /file/<name>          one file's page: ledger history, warnings, header cards, quick look
+ *   GET /file/<name>/quicklook.png  that file's quick look (made on first view)
  *
+ * A file name that is not a plain base name (a folder, `..`, odd characters) is a 404 that says
+ * so, as is a name the ledger does not know.
  * Anything else is 404 (405 for a method other than GET/HEAD). A handler that throws answers
  * 500 and is logged; a malformed request is answered 400 by Node and never reaches us. Nothing
  * here writes anything except the health probe's dot-file in repoDir.
@@ -18,6 +22,8 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../ops/logger.js';
 import { checkHealth, healthLine, readStatus, type ReadStatusOptions, type StatusSource } from './status-source.js';
 import { renderStatusPage } from './status-page.js';
+import { badFileName, fileQuickLook, readFileDetail } from './file-detail.js';
+import { renderFilePage } from './file-page.js';
 
 export interface StatusServerOptions extends ReadStatusOptions {
   /** Address to bind. @default 127.0.0.1 (config `http.host`) */
@@ -90,6 +96,8 @@ export async function startStatusServer(source: StatusSource, registry: Registry
       const health = await checkHealth(source);
       return send(res, health.ok ? 200 : 503, 'text/plain; charset=utf-8', `${healthLine(health)}\n`);
     }
+    const file = /^\/file\/([^/]*)(\/quicklook\.png)?$/.exec(path);
+    if (file !== null) return serveFile(res, file[1]!, file[2] !== undefined);
     const look = /^\/quicklook\/([a-z0-9_-]+)\.png$/i.exec(path);
     if (look !== null && source.channels.includes(look[1]!)) {
       const file = source.quickLook(look[1]!);
@@ -98,6 +106,27 @@ export async function startStatusServer(source: StatusSource, registry: Registry
       if (bytes !== undefined) return send(res, 200, 'image/png', bytes);
     }
     return send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+  }
+
+  /** `/file/<name>` and its quick look; `encoded` is the path segment as requested. */
+  async function serveFile(res: ServerResponse, encoded: string, png: boolean): Promise<void> {
+    let name: string;
+    try {
+      name = decodeURIComponent(encoded);
+    } catch {
+      return send(res, 404, 'text/plain; charset=utf-8', `not found: ${JSON.stringify(encoded)} is not a file name (bad %-encoding)\n`);
+    }
+    const bad = badFileName(name);
+    if (bad !== null) return send(res, 404, 'text/plain; charset=utf-8', `not found: ${bad}\n`);
+    if (png) {
+      const dir = source.fileQuickLookDir;
+      const file = dir === undefined ? undefined : await fileQuickLook(source, dir, name);
+      if (file === undefined) return send(res, 404, 'text/plain; charset=utf-8', `not found: no processed file named ${name}\n`);
+      return send(res, 200, 'image/png', await readFile(file));
+    }
+    const detail = await readFileDetail(source, name);
+    if (detail === undefined) return send(res, 404, 'text/plain; charset=utf-8', `not found: the ledger has no file named ${name}\n`);
+    return send(res, 200, 'text/html; charset=utf-8', renderFilePage(detail, source.timeZone ?? 'UTC'));
   }
 
   function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {

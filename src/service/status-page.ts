@@ -5,6 +5,7 @@
  * keyword is typed by an observer and can hold anything).
  */
 import type { DiskStatus, FileStatus, HealthProblem, HealthReport, StatusSnapshot } from './status-source.js';
+import { renderLatencyPlot } from './latency-plot.js';
 
 export interface StatusPageOptions {
   /** Seconds between automatic reloads. @default 5 */
@@ -17,7 +18,7 @@ export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-const CSS = `
+export const CSS = `
 :root { color-scheme: light dark; --ok: #1a7f37; --warn: #b35900; --bad: #c62828; --line: #8884; }
 * { box-sizing: border-box; }
 body { font: 15px/1.35 system-ui, sans-serif; margin: 0 auto; padding: 8px; max-width: 1400px; }
@@ -72,6 +73,8 @@ ${s.disks.map((d) => diskCard(d, s)).join('\n')}
 <section class="looks">
 ${s.quickLooks.map((q) => quickLookFigure(q.channel, q.available, s.service.now)).join('\n')}
 </section>
+<h2>Delivery latency (s, from complete to delivered)</h2>
+${renderLatencyPlot(s.latency, (ms) => stamp(ms).slice(11, 16), escapeHtml)}
 <h2>Recent files</h2>
 ${filesTable(s.recent, stamp, 'recent', 'No files yet.')}
 <h2>Failures</h2>
@@ -139,7 +142,7 @@ function quickLookFigure(channel: string, available: boolean, now: number): stri
 function filesTable(files: FileStatus[], stamp: (ms: number) => string, id: string, empty: string): string {
   if (files.length === 0) return `<p id="${id}-empty">${escapeHtml(empty)}</p>`;
   const rows = files.map((f) => `<tr class="state-${escapeHtml(f.state)}" data-name="${escapeHtml(f.name)}">
-<td>${escapeHtml(f.name)}</td><td class="state">${escapeHtml(f.state)}</td>
+<td>${fileLink(f.name)}</td><td class="state">${escapeHtml(f.state)}</td>
 <td class="num">${f.latencySeconds === null ? '' : escapeHtml(f.latencySeconds.toFixed(1))}</td><td>${escapeHtml(f.imageType ?? '')}</td>
 <td class="wrap">${escapeHtml(f.object ?? '')}</td><td class="num">${f.exptime === null ? '' : escapeHtml(f.exptime.toFixed(1))}</td>
 <td class="wrap">${escapeHtml(notes(f))}</td><td class="hide-narrow">${escapeHtml(f.channel ?? '')}</td><td class="hide-narrow">${escapeHtml(stamp(f.updatedAt))}</td></tr>`).join('\n');
@@ -152,13 +155,18 @@ ${rows}
 
 function failuresTable(files: FileStatus[], stamp: (ms: number) => string): string {
   if (files.length === 0) return '<p id="failures-empty">No failures.</p>';
-  const rows = files.map((f) => `<tr data-name="${escapeHtml(f.name)}"><td>${escapeHtml(f.name)}</td><td>${escapeHtml(f.errorCode ?? '')}</td>
+  const rows = files.map((f) => `<tr data-name="${escapeHtml(f.name)}"><td>${fileLink(f.name)}</td><td>${escapeHtml(f.errorCode ?? '')}</td>
 <td class="wrap">${escapeHtml(f.errorMessage ?? '')}</td><td class="hide-narrow">${escapeHtml(stamp(f.updatedAt))}</td></tr>`).join('\n');
   return `<div class="scroll"><table id="failures">
 <thead><tr><th>File</th><th>Code</th><th>Reason</th><th class="hide-narrow">When</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table></div>`;
+}
+
+/** A file name linking to its own page (`file/<name>`, relative so that a proxy prefix keeps working). */
+function fileLink(name: string): string {
+  return `<a href="file/${escapeHtml(encodeURIComponent(name))}">${escapeHtml(name)}</a>`;
 }
 
 /** Warnings, and for a non-delivered file why. */
@@ -170,7 +178,7 @@ function notes(f: FileStatus): string {
   return parts.join('; ');
 }
 
-function timeFormatter(timeZone: string): Intl.DateTimeFormat {
+export function timeFormatter(timeZone: string): Intl.DateTimeFormat {
   const options: Intl.DateTimeFormatOptions = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
   try {
     return new Intl.DateTimeFormat('sv-SE', { ...options, timeZone });
@@ -179,7 +187,7 @@ function timeFormatter(timeZone: string): Intl.DateTimeFormat {
   }
 }
 
-function duration(seconds: number): string {
+export function duration(seconds: number): string {
   const d = Math.floor(seconds / 86400);
   const h = Math.floor((seconds % 86400) / 3600);
   const m = Math.floor((seconds % 3600) / 60);

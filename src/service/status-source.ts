@@ -54,6 +54,8 @@ export interface StatusSource {
   quickLook(channel: string): string | undefined;
   /** What the service knows of its own health (retries, watcher, waits, ledger writes); none for a bare source. */
   readonly health?: LiveHealthSource | undefined;
+  /** Folder for the quick looks of single files (their own pages), made on first view. Without it, file pages show none. */
+  readonly fileQuickLookDir?: string | undefined;
 }
 
 /**
@@ -93,6 +95,7 @@ export function statusSourceFor(service: DatamanService & SourcesAliveGetter, op
     procDir: config.paths.procDir,
     quickLook: (channel) => quickLookPath(options.quickLookDir, channel),
     health: service.liveHealth,
+    fileQuickLookDir: join(options.quickLookDir, 'files'),
   };
 }
 
@@ -166,11 +169,26 @@ export interface StatusSnapshot {
   recent: FileStatus[];
   failures: FileStatus[];
   quickLooks: Array<{ channel: string; available: boolean }>;
+  /** Delivery latency of the files delivered in the last `latencyHours`, oldest first. */
+  latency: LatencyPoint[];
   /** A ledger query that threw, or null. */
   ledgerError: string | null;
 }
 
+/** One delivered file on the latency plot. */
+export interface LatencyPoint {
+  name: string;
+  /** Delivered, ms since the epoch. */
+  deliveredAt: number;
+  /** From found complete to delivered, s. */
+  seconds: number;
+}
+
 export interface ReadStatusOptions {
+  /** Hours of deliveries on the latency plot (a night). @default 16 */
+  latencyHours?: number;
+  /** At most this many recent jobs are read for the latency plot. @default 2000 */
+  latencyLimit?: number;
   /** Rows in the recent-files table. @default 50 */
   recentLimit?: number;
   /** Rows in the failures table. @default 20 */
@@ -194,6 +212,11 @@ export async function readStatus(source: StatusSource, options: ReadStatusOption
   const counts = query(() => source.ledger.countsByState(), null);
   const recent = query(() => source.ledger.recent(options.recentLimit ?? 50), []).map(fileStatus);
   const failures = query(() => source.ledger.failures(options.failureLimit ?? 20), []).map(fileStatus);
+  const since = now - (options.latencyHours ?? 16) * 3_600_000;
+  const latency = query(() => source.ledger.recent(options.latencyLimit ?? 2000), [])
+    .flatMap((r) => (r.state === 'delivered' && r.deliveredAt !== null && r.completeAt !== null && r.deliveredAt >= since
+      ? [{ name: r.name, deliveredAt: r.deliveredAt, seconds: (r.deliveredAt - r.completeAt) / 1000 }] : []))
+    .sort((a, b) => a.deliveredAt - b.deliveredAt);
   const disks = await Promise.all([
     diskStatus('repoDir', source.repoDir, thresholds),
     diskStatus('procDir', source.procDir, thresholds),
@@ -212,6 +235,7 @@ export async function readStatus(source: StatusSource, options: ReadStatusOption
     recent,
     failures,
     quickLooks: source.channels.map((channel) => ({ channel, available: source.quickLook(channel) !== undefined })),
+    latency,
     ledgerError,
   };
 }

@@ -10,7 +10,8 @@ import { type ResolvedOptions, type SimulateOptions, resolveOptions } from './op
 import { buildPrimaryHeader, exposureTimes } from './primary-header.js';
 import { buildExtensionHeader } from './extension-header.js';
 import { buildConparsHeader, conparsRows, encodeConparsRows } from './conpars.js';
-import { type FiducialMark, fiducialMarks, fillExtension, gaussianTable, traceModel } from './pixels.js';
+import { type FiducialMark, fiducialMarks, fillExtension, gaussianTable } from './pixels.js';
+import { sceneModel } from './scene.js';
 import { createPrng } from './prng.js';
 
 /** Where one HDU sits in the complete (untruncated) file. */
@@ -123,11 +124,11 @@ export function generateRaw(options: SimulateOptions = {}): GeneratedRaw {
   const file = Buffer.alloc(completeLength);
   for (const l of layout) l.header.toBuffer().copy(file, l.headerOffset);
   const marks = fiducialMarks(g);
-  const trace = o.trace ? traceModel(g) : undefined;
+  const scene = sceneModel(o);
   for (let ext = 1; ext <= 4; ext++) {
     const l = layout[ext]!;
     fillExtension(file.subarray(l.dataOffset, l.dataOffset + l.dataBytes), g, {
-      ext, bias: o.biasLevels[ext - 1]!, readNoiseDn: o.readNoiseDn, warmOverscan: o.warmOverscan, z, trace, marks,
+      ext, bias: o.biasLevels[ext - 1]!, readNoiseDn: o.readNoiseDn, warmOverscan: o.warmOverscan, z, scene, marks,
     }, prng);
   }
   if (conparsData) conparsData.copy(file, layout[5]!.dataOffset);

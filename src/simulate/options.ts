@@ -40,6 +40,27 @@ export const IMAGE_TYPES = ['object', 'bias', 'flat', 'dark', 'comp', 'std', 'ze
 export type ImageType = (typeof IMAGE_TYPES)[number];
 const SHUTTER_OPEN: ReadonlySet<string> = new Set(['object', 'flat', 'comp', 'std']);
 
+/**
+ * Exposure time and OBJECT of each image type when none is given: what a MODS night records
+ * (science frames of minutes, a standard star of seconds, lamps of seconds, biases of none).
+ * An image type outside the list gets the `object` defaults.
+ */
+export const IMAGE_TYPE_DEFAULTS: Readonly<Record<ImageType, { exptimeS: number; object: string }>> = Object.freeze({
+  object: { exptimeS: 300, object: 'Synthetic galaxy z=0.2' },
+  std: { exptimeS: 30, object: 'Synthetic standard star' },
+  flat: { exptimeS: 10, object: 'Continuum lamp flat' },
+  comp: { exptimeS: 10, object: 'Comparison lamps' },
+  bias: { exptimeS: 0, object: 'Bias' },
+  zero: { exptimeS: 0, object: 'Bias' },
+  dark: { exptimeS: 300, object: 'Dark' },
+});
+
+/** The defaults of an image type (any case), the object's for one outside the list. */
+export function imageTypeDefaults(imageType: string): { exptimeS: number; object: string } {
+  const key = imageType.toLowerCase();
+  return (IMAGE_TYPES as readonly string[]).includes(key) ? IMAGE_TYPE_DEFAULTS[key as ImageType] : IMAGE_TYPE_DEFAULTS.object;
+}
+
 export interface SimulateOptions {
   /** Channel: `mods1b`, `MODS2R`… @default 'mods1b' */
   instrument?: string;
@@ -57,9 +78,12 @@ export interface SimulateOptions {
   seed?: number;
   /** IMAGETYP (lower case as azcam writes it). @default 'object' */
   imageType?: string;
-  /** OBJECT. @default 'Synthetic spectrum' */
+  /** OBJECT. @default per image type, `IMAGE_TYPE_DEFAULTS` (`'Synthetic galaxy z=0.2'` for object) */
   object?: string;
-  /** Exposure time, seconds (truncated to ms as azcam does). @default 1.0 */
+  /**
+   * Exposure time, seconds (truncated to ms as azcam does); the recorded light scales with it.
+   * @default per image type, `IMAGE_TYPE_DEFAULTS` (300 s for object, 0 for bias)
+   */
   exptimeS?: number;
   /**
    * Shutter-open instant, ISO 8601 UTC (`2026-01-15T04:12:33.456Z`).
@@ -86,7 +110,10 @@ export interface SimulateOptions {
    * @default false
    */
   warmOverscan?: boolean;
-  /** Draw the spectrum trace. @default true for shutter-open image types, false for bias/dark/zero */
+  /**
+   * Put the target on the slit: a galaxy's trace (a standard star's for `std`).
+   * @default true for object and std, false otherwise
+   */
   trace?: boolean;
   /** Broken variants to apply. @default [] */
   broken?: readonly string[];
@@ -158,9 +185,10 @@ export function resolveOptions(options: SimulateOptions = {}): ResolvedOptions {
   if (!Number.isFinite(seed)) throw new UsageError(`seed must be a number, got ${seed}`);
   const imageType = options.imageType ?? 'object';
   if (!/^[\x20-\x7e]{1,68}$/.test(imageType)) throw new UsageError(`image type must be printable ASCII, got ${JSON.stringify(imageType)}`);
-  const object = options.object ?? 'Synthetic spectrum';
+  const defaults = imageTypeDefaults(imageType);
+  const object = options.object ?? defaults.object;
   if (!/^[\x20-\x7e]{0,68}$/.test(object)) throw new UsageError(`object must be printable ASCII (up to 68 characters), got ${JSON.stringify(object)}`);
-  const exptimeS = options.exptimeS ?? 1.0;
+  const exptimeS = options.exptimeS ?? defaults.exptimeS;
   if (!Number.isFinite(exptimeS) || exptimeS < 0 || exptimeS > 1e6) throw new UsageError(`exposure time must be 0..1e6 s, got ${exptimeS}`);
   let utcStartMs: number;
   if (options.utcStart !== undefined) {
@@ -242,7 +270,7 @@ export function resolveOptions(options: SimulateOptions = {}): ResolvedOptions {
     biasLevels: Object.freeze([...biasLevels]) as unknown as readonly [number, number, number, number],
     readNoiseDn,
     warmOverscan: options.warmOverscan ?? false,
-    trace: options.trace ?? SHUTTER_OPEN.has(imageType.toLowerCase()),
+    trace: options.trace ?? ['object', 'std'].includes(imageType.toLowerCase()),
     broken,
     missingKeywords,
     truncateAt,

@@ -1,19 +1,25 @@
 /**
- * Pixel data of the four raw extensions: bias + Gaussian read noise everywhere, a spectrum
- * trace and four fiducial marks in the data columns, the 32 overscan columns last (§7).
+ * Pixel data of the four raw extensions: bias + read noise everywhere; in the data columns the
+ * light of the exposure (`scene.ts`: sky or lamp lines across the slit, the target's trace) with
+ * its photon noise, and four fiducial marks; the 32 overscan columns last (§7).
  *
  * The scene is defined in MERGED coordinates (what dataMan's otmProc builds, §8.2) and mapped
  * back into each IMx through the inverse quadrant mapping, so that a correct merge shows the
- * trace as one straight horizontal band and each mark near the outer corner of its quadrant.
+ * trace as one straight horizontal band, sky lines as vertical ones, and each mark near the
+ * outer corner of its quadrant.
  *
  * Speed: a full frame is 25.8 million pixels. Box–Muller per pixel costs over a second on a
  * small VM, so 65,536 Box–Muller deviates are drawn once per file and each pixel picks one with
- * 16 random bits (two pixels per 32-bit draw). The noise is still Gaussian to the resolution
- * that matters after rounding to whole DN, and stays deterministic for a seed.
+ * 16 random bits (two pixels per 32-bit draw); a pixel's noise is that deviate times its σ
+ * (read noise and photon noise together). The noise is still Gaussian to the resolution that
+ * matters after rounding to whole DN, and stays deterministic for a seed. Rows fully inside
+ * the slit (most of them) take mean and σ from per-column arrays; only the slit's ends and the
+ * trace's rows evaluate the model per pixel.
  */
 import type { ReadoutGeometry } from '../mods/geometry.js';
 import { type PixelBox, type QuadrantNumber, mergedBoxToRaw, quadrantBySource } from '../mods/merged.js';
 import { type Prng, fillUint32 } from './prng.js';
+import type { SceneModel } from './scene.js';
 
 /** A fiducial mark: a solid square `level` DN above bias, near the outer corner of its MERGED quadrant. */
 export interface FiducialMark {
@@ -63,36 +69,6 @@ export function fiducialMarks(geometry: ReadoutGeometry): FiducialMark[] {
   });
 }
 
-/** The spectrum: a Gaussian row profile times a brightness along the dispersion axis (MERGED x). */
-export interface TraceModel {
-  /** Centre row, 0-based MERGED row coordinate. */
-  centerRow: number;
-  /** Profile σ in binned rows. */
-  sigmaRows: number;
-  /** Brightness (DN at the profile peak) per MERGED column, 0-based. */
-  brightness: Float64Array;
-}
-
-/** The default trace: centred at 62% of the MERGED height, continuum plus emission lines. */
-export function traceModel(geometry: ReadoutGeometry): TraceModel {
-  const w = 2 * geometry.xdata;
-  const h = 2 * geometry.ydata;
-  const brightness = new Float64Array(w);
-  const lines: Array<[number, number]> = [[0.18, 1.4], [0.31, 0.7], [0.47, 2.2], [0.63, 0.9], [0.78, 1.6], [0.9, 0.6]];
-  const lineSigma = Math.max(0.6, 1.5 / geometry.bin.col);
-  const peak = 9000;
-  for (let x = 0; x < w; x++) {
-    const u = (x + 0.5) / w;
-    let b = 0.15 + 0.85 * Math.exp(-(((u - 0.55) / 0.3) ** 2));
-    for (const [at, amp] of lines) {
-      const dx = (x + 0.5 - at * w) / lineSigma;
-      if (Math.abs(dx) < 8) b += amp * Math.exp(-0.5 * dx * dx);
-    }
-    brightness[x] = peak * b;
-  }
-  return { centerRow: 0.62 * h, sigmaRows: Math.max(0.8, 2.5 / geometry.bin.row), brightness };
-}
-
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A physical value 0..65535 as the 16-bit word whose memory bytes are its BITPIX 16 / BZERO 32768 encoding. */
@@ -113,6 +89,20 @@ export function gaussianTable(prng: Prng, size = 65536): Float64Array {
   return z;
 }
 
+
+/** Each value 0..65535 as its stored word: one lookup per pixel instead of the arithmetic. */
+let wordTable: Uint16Array | undefined;
+function words16(): Uint16Array {
+  if (wordTable === undefined) {
+    wordTable = new Uint16Array(65536);
+    for (let v = 0; v < 65536; v++) wordTable[v] = word(v);
+  }
+  return wordTable;
+}
+
+/** Electrons per DN (the GAIN keyword of the IMx headers): photon noise in DN is √(signal / gain). */
+export const GAIN_E_PER_DN = 2.0;
+
 export interface ExtensionPixels {
   /** Raw extension position 1..4. */
   ext: number;
@@ -122,14 +112,17 @@ export interface ExtensionPixels {
   warmOverscan: boolean;
   /** Normal deviates, length 65536. */
   z: Float64Array;
-  trace: TraceModel | undefined;
+  /** The light recorded (sky, lamps, target), or undefined for bias only. */
+  scene: SceneModel | undefined;
   marks: readonly FiducialMark[];
 }
 
 /**
- * Fills one extension's data unit (`naxis1 × naxis2` BITPIX 16 values, no padding) in place.
- * `out` must start at an even byte offset of its ArrayBuffer (FITS data units start on
- * 2880-byte blocks, so a fresh Buffer always qualifies).
+ * Fills one extension's data unit (`naxis1 × naxis2` BITPIX 16 values, no padding) in place:
+ * bias + scene + noise (read noise, and photon noise of the scene's light) in the data columns,
+ * bias + read noise in the overscan, then the fiducial marks. `out` must start at an even byte
+ * offset of its ArrayBuffer (FITS data units start on 2880-byte blocks, so a fresh Buffer always
+ * qualifies).
  */
 export function fillExtension(out: Uint8Array, geometry: ReadoutGeometry, p: ExtensionPixels, prng: Prng): void {
   const nx = geometry.naxis1;
@@ -139,65 +132,131 @@ export function fillExtension(out: Uint8Array, geometry: ReadoutGeometry, p: Ext
   if (out.length !== count * 2) throw new RangeError(`data unit is ${out.length} bytes, expected ${count * 2}`);
   if (out.byteOffset % 2 !== 0) throw new RangeError('data unit must start at an even byte offset');
   const words = new Uint16Array(out.buffer, out.byteOffset, count);
+  const { z, bias } = p;
   const sigma = p.readNoiseDn;
-  // Encoded bias + rounded noise, one entry per deviate.
-  const enc = new Uint16Array(p.z.length);
-  for (let k = 0; k < enc.length; k++) enc[k] = word(clampRound(p.bias + sigma * p.z[k]!));
-  const mask = p.z.length - 1;
+  if (z.length !== 65536) throw new RangeError(`expected 65536 normal deviates, got ${z.length}`);
+  const mask = 0xffff;
+  // Encoded bias + rounded read noise, one entry per deviate: the dark pixels' fast path.
+  const enc = new Uint16Array(z.length);
+  for (let k = 0; k < enc.length; k++) enc[k] = word(clampRound(bias + sigma * z[k]!));
+  const table = words16();
 
-  // 1. Bias and noise everywhere, two pixels per 32-bit draw.
-  const scratch = new Uint32Array(32768);
-  for (let i = 0; i < count; ) {
-    const pairs = Math.min(scratch.length, Math.ceil((count - i) / 2));
-    const r = pairs === scratch.length ? scratch : scratch.subarray(0, pairs);
-    fillUint32(prng, r);
-    const end = Math.min(count, i + 2 * pairs);
-    let k = 0;
-    for (; i + 1 < end; i += 2) {
-      const x = r[k++]!;
-      words[i] = enc[x & mask]!;
-      words[i + 1] = enc[(x >>> 16) & mask]!;
-    }
-    if (i < end) {
-      words[i] = enc[r[k]! & mask]!;
-      i += 1;
-    }
-  }
-
-  // 2. Optionally, the first two overscan columns read a little high (seen in real files;
-  //    dataMan skips them).
-  for (let y = 0; p.warmOverscan && y < ny; y++) {
-    const row = y * nx;
-    const x = prng.nextUint32();
-    words[row + xdata] = word(clampRound(p.bias + 4 + sigma * p.z[x & mask]!));
-    if (nx > xdata + 1) words[row + xdata + 1] = word(clampRound(p.bias + 2 + sigma * p.z[(x >>> 16) & mask]!));
-  }
-
-  // 3. The spectrum trace, through the inverse MERGED mapping.
+  // The scene seen by this extension, in raw column order, through the inverse MERGED mapping.
   const q = quadrantBySource(p.ext);
-  if (p.trace !== undefined) {
-    const t = p.trace;
-    for (let y = 0; y < ny; y++) {
-      const my = q.rowBlock * ny + (q.flipRows ? ny - 1 - y : y);
-      const d = (my + 0.5 - t.centerRow) / t.sigmaRows;
-      if (Math.abs(d) > 6) continue;
-      const profile = Math.exp(-0.5 * d * d);
-      const row = y * nx;
-      const colBase = q.colBlock * xdata;
-      for (let x = 0; x < xdata; x++) {
-        const mx = colBase + (q.flipCols ? xdata - 1 - x : x);
-        const n = p.z[prng.nextUint32() & mask]!;
-        words[row + x] = word(clampRound(p.bias + profile * t.brightness[mx]! + sigma * n));
+  const mergedRow = (y: number) => q.rowBlock * ny + (q.flipRows ? ny - 1 - y : y);
+  const scene = p.scene;
+  const slit = new Float64Array(xdata);
+  const trace = new Float64Array(xdata);
+  // Rows fully inside the slit in fixed point: mean·4096 (+ ½ for rounding) and σ·64 times
+  // deviate·64, so that a pixel costs one integer multiply-add (twice as fast as floating point).
+  const meanQ = new Int32Array(xdata);
+  const sigmaQ = new Int32Array(xdata);
+  const zq = fixedPointDeviates(z);
+  if (scene !== undefined) {
+    for (let x = 0; x < xdata; x++) {
+      const mx = q.colBlock * xdata + (q.flipCols ? xdata - 1 - x : x);
+      slit[x] = scene.slitColumns[mx]!;
+      trace[x] = scene.traceColumns?.[mx] ?? 0;
+      // Capped where the pixel saturates anyway, so that the sum stays inside 32 bits.
+      meanQ[x] = Math.round(Math.min(bias + slit[x]!, MEAN_CAP) * 4096) + 2048;
+      sigmaQ[x] = Math.round(Math.min(Math.sqrt(sigma * sigma + slit[x]! / GAIN_E_PER_DN), SIGMA_CAP) * 64);
+    }
+  }
+  const variance = sigma * sigma;
+
+  const draws = new Uint32Array(Math.ceil(nx / 2));
+  // 16 random bits per pixel pick its deviate, two pixels per 32-bit draw: pixel 2k takes the
+  // low half of draw k. A 16-bit view reads exactly that on little-endian hosts.
+  const idx = LITTLE_ENDIAN ? new Uint16Array(draws.buffer) : new Uint16Array(2 * draws.length);
+  for (let y = 0; y < ny; y++) {
+    fillUint32(prng, draws);
+    if (!LITTLE_ENDIAN) {
+      for (let k = 0; k < draws.length; k++) {
+        idx[2 * k] = draws[k]! & 0xffff;
+        idx[2 * k + 1] = draws[k]! >>> 16;
       }
     }
+    const row = y * nx;
+    const my = mergedRow(y);
+    const inSlit = scene === undefined ? 0 : scene.slitRows[my]!;
+    const onTrace = scene === undefined ? 0 : scene.traceRows[my]!;
+    let x = 0;
+    if (inSlit === 1 && onTrace === 0) {
+      // Most rows of an exposure: the slit's light only, mean and σ per column precomputed.
+      x = slitRow(words, row, meanQ, sigmaQ, zq, idx, table);
+    } else if (inSlit !== 0 || onTrace !== 0) {
+      // The slit's ends and the trace's rows: a few per cent of the rows, evaluated per pixel.
+      x = modelRow(words, row, { slit, inSlit, trace, onTrace, bias, variance }, z, idx, table);
+    }
+    // Beyond the slit, and the overscan: bias and read noise only.
+    for (; x < nx; x++) words[row + x] = enc[idx[x]!]!;
   }
 
-  // 4. The fiducial marks: solid, noise-free bias + level.
+  // Optionally, the first two overscan columns read a little high (seen in real files;
+  // dataMan skips them).
+  for (let y = 0; p.warmOverscan && y < ny; y++) {
+    const row = y * nx;
+    const r = prng.nextUint32();
+    words[row + xdata] = word(clampRound(bias + 4 + sigma * z[r & mask]!));
+    if (nx > xdata + 1) words[row + xdata + 1] = word(clampRound(bias + 2 + sigma * z[(r >>> 16) & mask]!));
+  }
+
+  // The fiducial marks: solid, noise-free bias + level.
   for (const m of p.marks) {
     if (m.ext !== p.ext) continue;
-    const w = word(clampRound(p.bias + m.level));
+    const w = word(clampRound(bias + m.level));
     for (let y = m.raw.y1; y <= m.raw.y2; y++) {
       words.fill(w, (y - 1) * nx + m.raw.x1 - 1, (y - 1) * nx + m.raw.x2);
     }
   }
+}
+
+/** The deviates ·64 as integers, made once per file (the four extensions share the table). */
+const fixedPoint = new WeakMap<Float64Array, Int16Array>();
+function fixedPointDeviates(z: Float64Array): Int16Array {
+  let zq = fixedPoint.get(z);
+  if (zq === undefined) {
+    zq = new Int16Array(z.length);
+    for (let k = 0; k < z.length; k++) zq[k] = Math.round(z[k]! * 64);
+    fixedPoint.set(z, zq);
+  }
+  return zq;
+}
+
+/** Means above this many DN saturate whatever the noise. */
+const MEAN_CAP = 70000;
+/** σ cap, DN: keeps σ·64 × deviate·64 inside 32 bits with the mean. */
+const SIGMA_CAP = 2000;
+
+/** One row fully inside the slit, in fixed point (see `fillExtension`). Returns the columns written. */
+function slitRow(words: Uint16Array, row: number, meanQ: Int32Array, sigmaQ: Int32Array, zq: Int16Array, idx: Uint16Array,
+  table: Uint16Array): number {
+  const n = meanQ.length;
+  for (let x = 0; x < n; x++) {
+    const v = (meanQ[x]! + Math.imul(sigmaQ[x]!, zq[idx[x]!]!)) >> 12;
+    words[row + x] = table[v < 0 ? 0 : v > 65535 ? 65535 : v]!;
+  }
+  return n;
+}
+
+interface RowModel {
+  slit: Float64Array;
+  inSlit: number;
+  trace: Float64Array;
+  onTrace: number;
+  bias: number;
+  /** Read noise squared, DN². */
+  variance: number;
+}
+
+/** One row at the slit's ends or on the trace: the model and its photon noise per pixel. Returns the columns written. */
+function modelRow(words: Uint16Array, row: number, m: RowModel, z: Float64Array, idx: Uint16Array, table: Uint16Array): number {
+  const { slit, inSlit, trace, onTrace, bias, variance } = m;
+  const n = slit.length;
+  for (let x = 0; x < n; x++) {
+    const s = slit[x]! * inSlit + trace[x]! * onTrace;
+    const v = Math.round(bias + s + z[idx[x]!]! * Math.sqrt(variance + s / GAIN_E_PER_DN));
+    words[row + x] = table[v < 0 ? 0 : v > 65535 ? 65535 : v]!;
+  }
+  return n;
 }

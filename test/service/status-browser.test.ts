@@ -161,3 +161,58 @@ test('the status page in chromium: a red banner saying what fails and since when
   assert.equal(await banner.textContent(), 'Healthy');
   assert.notEqual(await page.evaluate<string>(BACKGROUND), colour);
 });
+
+test('in chromium: a file\'s own page (summary, history, header cards, quick look) opened from the table, and the latency plot', async (t) => {
+  if (skipUnless(t, existsSync(CHROMIUM), 'chromium not installed (apt-get install chromium)')) return;
+  const root = await tempDir(t);
+  const s = await startService(root);
+  const quickLooks = attachQuickLookUpdater(s.service, { dir: join(root, 'state', 'quicklook') });
+  const metrics = attachMetrics(s.service);
+  const server = await startStatusServer(statusSourceFor(s.service, { quickLookDir: quickLooks.dir }), metrics.registry,
+    { host: '127.0.0.1', port: 0, refreshSeconds: 600 });
+  t.after(async () => {
+    await server.close();
+    metrics.detach();
+    await quickLooks.detach();
+    await s.stop();
+  });
+  const delivered = deliveries(s.service, 2);
+  const raws = [];
+  for (const seq of [1, 2]) {
+    const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: "1k", seq, object: `Galaxy <${seq}>` });
+    await s.send(`proc /home/data/${raw.name}`);
+    raws.push(raw);
+  }
+  await delivered;
+  await quickLooks.idle();
+
+  const browser = await launch(t, { width: 1280, height: 900 });
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${server.address.port}/`);
+  // The latency plot: one dot per delivered file, each naming its file.
+  await page.locator('#latency').waitFor();
+  const dots = await page.locator('#latency circle title').allTextContents();
+  assert.equal(dots.length, 2);
+  for (const dot of dots) assert.match(dot, /^mods1b\.20260115\.000[12]\.fits: \d+\.\d s at \d\d:\d\d$/);
+  assert.deepEqual(dots.map((d) => d.slice(0, 25)).sort(), raws.map((r) => r.name));
+  const box = await page.locator('#latency').boundingBox();
+  assert.ok(box !== null && box.width > 200 && box.height > 40, `the plot is drawn: ${JSON.stringify(box)}`);
+
+  // Follow the link of the first file.
+  const target = raws[0]!;
+  await page.locator(`#recent tr[data-name="${target.name}"] a`).click();
+  await page.waitForURL(`**/file/${target.name}`);
+  assert.equal(await page.locator('#file-name').textContent(), target.name);
+  assert.match(await page.locator('#file-summary').textContent() ?? '', /delivered[\s\S]*Galaxy <1>[\s\S]*300 s/);
+  const history = await page.locator('#history tbody tr').first().locator('td').allTextContents();
+  assert.deepEqual([history[2], history[3]], ['delivered', '1'], 'state and attempts');
+  assert.match(history[9] ?? '', /^\d+\.\d$/, 'latency in seconds');
+  const header = await page.locator('#header-cards').textContent() ?? '';
+  assert.match(header, /^OBJECT  = 'Galaxy <1>'/m, 'the OBJECT card as inspect prints it');
+  assert.match(header, /^\d +MERGED +IMAGE/m, 'the HDU list with MERGED');
+  await page.waitForFunction("document.querySelector('#file-quicklook')?.complete === true", undefined, { timeout: 30_000 });
+  const size = await page.locator('#file-quicklook').evaluate((el: ImageLike) => ({ w: el.naturalWidth, h: el.naturalHeight }));
+  assert.deepEqual(size, { w: 1024, h: 1024 }, 'the file\'s quick look decoded by the browser');
+  await page.locator('#back').click();
+  await page.locator('#latency').waitFor();
+});

@@ -12,6 +12,7 @@ import { statusSourceFor, type StatusSource } from '../../src/service/status-sou
 import { openLedger } from '../../src/service/ledger.js';
 import { Registry } from 'prom-client';
 import { VERSION } from '../../src/version.js';
+import { formatInspectText, inspectFile } from '../../src/fits/inspect-report.js';
 import { tempDir } from '../helpers/temp.js';
 import { deliveries, nextEvent, startService, type RunningService } from '../helpers/service.js';
 
@@ -277,3 +278,58 @@ test('a disk below the free-space threshold is flagged on the page and in status
   assert.match(html, /Drop folder<\/dt><dd><span>not configured/);
   assert.equal((await fetch(`${base}/healthz`)).status, 200, 'low disk space warns; it is not unhealthy');
 });
+
+test('a file\'s own page: ledger history, warnings, header cards as inspect prints them, quick look; bad names are 404s', async (t) => {
+  const root = await tempDir(t);
+  const { s, url, server } = await startWithStatus(t, root);
+  const delivered = deliveries(s.service, 1);
+  const raw = await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', seq: 3, object: 'NGC <1275>', broken: ['no-conpars'] });
+  await s.send(`proc /home/data/${raw.name}`);
+  await delivered;
+  await s.service.idle();
+
+  const main = await (await fetch(url('/'))).text();
+  assert.ok(main.includes(`<a href="file/${raw.name}">${raw.name}</a>`), 'the main page links the file to its page');
+  assert.match(main, /<svg id="latency"[\s\S]*<circle [^>]*><title>mods1b\.20260115\.0003\.fits: \d+\.\d s at /, 'one dot on the latency plot');
+  const json = await (await fetch(url('/status.json'))).json() as { latency: Array<{ name: string; seconds: number }> };
+  assert.deepEqual(json.latency.map((p) => p.name), [raw.name]);
+
+  const res = await fetch(url(`/file/${raw.name}`));
+  assert.equal(res.status, 200);
+  const html = await res.text();
+  const row = s.service.ledgerHandle.byName(raw.name)[0]!;
+  const inspected = await inspectFile(row.procPath!);
+  // The header cards exactly as `dataman inspect` prints them, escaped.
+  assert.ok(html.includes(`<pre class="header" id="header-cards">${escapeText(formatInspectText(inspected.report, inspected.hdus))}</pre>`));
+  assert.ok(html.includes('NGC &lt;1275&gt;') && !html.includes('NGC <1275>'), 'OBJECT card escaped');
+  assert.match(html, new RegExp(`<tr class="state-delivered" data-job="${row.id}">\\s*<td class="num">${row.id}</td><td>${row.origin}</td><td class="state">delivered</td><td class="num">1</td>`));
+  assert.match(html, /<ul id="warnings"><li>[^<]*CONPARS/i, 'the no-CONPARS warning');
+  assert.match(html, new RegExp(`<img id="file-quicklook" src="${raw.name.replace(/\./g, '\\.')}/quicklook\\.png"`));
+  const png = await fetch(url(`/file/${raw.name}/quicklook.png`));
+  assert.equal(png.status, 200);
+  assert.equal(png.headers.get('content-type'), 'image/png');
+  assert.deepEqual([...Buffer.from(await png.arrayBuffer()).subarray(1, 4)], [...Buffer.from('PNG')]);
+
+  // Unknown and malformed names: 404 with a reason; nothing outside the ledger is ever read.
+  const notFound = async (path: string, reason: RegExp) => {
+    const r = await fetch(url(path));
+    assert.equal(r.status, 404, path);
+    assert.match(await r.text(), reason, path);
+  };
+  await notFound('/file/mods1b.20260115.0099.fits', /the ledger has no file named mods1b\.20260115\.0099\.fits/);
+  await notFound('/file/mods1b.20260115.0099.fits/quicklook.png', /no processed file named/);
+  await notFound('/file/..%2F..%2Fetc%2Fpasswd', /not a file name/);
+  await notFound('/file/%2Fetc%2Fpasswd', /not a file name/);
+  await notFound('/file/.ledger.sqlite', /not a file name/);
+  await notFound('/file/a%00b.fits', /not a file name/);
+  await notFound('/file/%E0%A4%A', /bad %-encoding/);
+  await notFound('/file/', /not a file name/);
+  // A raw request with a literal ../ (fetch would normalise it): Node's URL parser removes the dot segments.
+  const traversal = await rawRequest(server.address.port, 'GET /file/../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  assert.match(traversal, /^HTTP\/1\.1 404/);
+  assert.doesNotMatch(traversal, /root:/);
+});
+
+function escapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}

@@ -109,6 +109,25 @@ describe('dataman simulate', () => {
     assert.equal(h.has('REF-PIX1'), false);
   });
 
+  test('--kind picks what the frames record; mix follows a night: bias, flat, arc, object, object, std', async (t) => {
+    const cwd = await freshDir(t);
+    const r = await simulate(['--roi', '1k', '--bin', '8x8', '--kind', 'mix', '--count', '7', '--date', '20260120', '--seq', '1'], cwd);
+    assert.equal(r.code, 0, r.stderr);
+    const types: unknown[] = [];
+    for (let seq = 1; seq <= 7; seq++) {
+      const h = (await readHdus(bufferSource(await readFile(join(cwd, `mods1b.20260120.000${seq}.fits`)))))[0]!.header;
+      types.push([h.value('IMAGETYP'), h.value('EXPTIME')]);
+    }
+    assert.deepEqual(types, [['bias', 0], ['flat', 10], ['comp', 10], ['object', 300], ['object', 300], ['std', 30], ['bias', 0]]);
+    const arc = await simulate(['--roi', '1k', '--kind', 'arc', '--exptime', '4', '--date', '20260120', '--seq', '20'], cwd);
+    assert.equal(arc.code, 0, arc.stderr);
+    const h = (await readHdus(bufferSource(await readFile(join(cwd, 'mods1b.20260120.0020.fits')))))[0]!.header;
+    assert.deepEqual([h.value('IMAGETYP'), h.value('EXPTIME'), h.value('OBJECT')], ['comp', 4, 'Comparison lamps']);
+    const bad = await simulate(['--kind', 'sunset'], cwd);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--kind must be one of object, std, arc, flat, bias, dark, mix/);
+  });
+
   test('--truncate-at writes a short file; --write slow and azcam write complete ones', async (t) => {
     const cwd = await freshDir(t);
     const common = ['--roi', '1k', '--date', '20260120'];

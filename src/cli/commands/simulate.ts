@@ -42,9 +42,10 @@ interface SimulateCliOptions {
   missingKeywords?: string;
   truncateAt?: string;
   udp?: string;
-  imageType: string;
+  imageType?: string;
+  kind: string;
   object?: string;
-  exptime: string;
+  exptime?: string;
   detector: string;
   utcStart?: string;
 }
@@ -61,6 +62,12 @@ function nonNegative(text: string, option: string): number {
   if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${option} must be a non-negative number, got ${JSON.stringify(text)}`);
   return n;
 }
+
+/** `--kind` values and the IMAGETYP each writes; `mix` cycles through NIGHT_SEQUENCE. */
+const KIND_IMAGE_TYPES: Readonly<Record<string, string>> = { object: 'object', std: 'std', arc: 'comp', flat: 'flat', bias: 'bias', dark: 'dark' };
+const KINDS = [...Object.keys(KIND_IMAGE_TYPES), 'mix'];
+/** A night's order: calibrations first, then science with a standard star between. */
+const NIGHT_SEQUENCE = ['bias', 'flat', 'comp', 'object', 'object', 'std'];
 
 function list(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
@@ -91,9 +98,10 @@ export const registerSimulate: RegisterCommand = (program: Command, ctx: CliCont
     .option('--missing-keywords <keys>', 'comma-separated keywords to remove (implies missing-keywords)')
     .option('--truncate-at <byte>', 'cut the file at this byte (implies truncated)')
     .option('--udp <host:port>', 'send azcam\'s "proc /home/data/<name>" datagram after each file')
-    .option('--image-type <type>', 'IMAGETYP: object, bias, flat, dark, comp, std, zero', 'object')
-    .option('--object <text>', 'OBJECT')
-    .option('--exptime <s>', 'exposure time in seconds', '1.0')
+    .option('--kind <kind>', `what the exposure records: ${KINDS.join('|')} (mix: a night's sequence of them)`, 'object')
+    .option('--image-type <type>', 'IMAGETYP written, overriding --kind\'s: object, bias, flat, dark, comp, std, zero')
+    .option('--object <text>', 'OBJECT (default per kind)')
+    .option('--exptime <s>', 'exposure time in seconds (default per kind: object 300, std 30, flat and arc 10, bias 0)')
     .option('--detector <format>', 'detector format: current (8292 columns) or dec2025 (8288)', 'current')
     .option('--utc-start <iso>', 'shutter-open instant of the first file, e.g. 2026-01-15T04:12:33.456Z (then +60 s per file)')
     .action(async (opts: Omit<SimulateCliOptions, 'instrumentBlock'> & { instrumentBlock?: boolean }) => {
@@ -131,7 +139,9 @@ async function runSimulate(ctx: CliContext, opts: SimulateCliOptions): Promise<v
   const count = integer(opts.count, '--count', 1, 9999);
   const intervalMs = nonNegative(opts.intervalMs, '--interval-ms');
   const seed = integer(opts.seed, '--seed', -(2 ** 31), 2 ** 32 - 1);
-  const exptimeS = nonNegative(opts.exptime, '--exptime');
+  const exptimeS = opts.exptime === undefined ? undefined : nonNegative(opts.exptime, '--exptime');
+  if (!KINDS.includes(opts.kind)) throw new UsageError(`--kind must be one of ${KINDS.join(', ')}, got ${JSON.stringify(opts.kind)}`);
+  const imageTypeOf = (i: number) => opts.imageType ?? (opts.kind === 'mix' ? NIGHT_SEQUENCE[i % NIGHT_SEQUENCE.length]! : KIND_IMAGE_TYPES[opts.kind]!);
   const udpText = opts.udp ?? (config ? `${config.server.ipAddr}:${config.server.ipPort}` : undefined);
   const udp = udpText === undefined ? undefined : parseHostPort(udpText);
   if (opts.udp !== undefined && udp === undefined) throw new UsageError(`--udp must be HOST:PORT, got ${JSON.stringify(opts.udp)}`);
@@ -144,9 +154,9 @@ async function runSimulate(ctx: CliContext, opts: SimulateCliOptions): Promise<v
     roi: opts.roi,
     bin: opts.bin,
     detector: opts.detector,
-    imageType: opts.imageType,
+    imageType: imageTypeOf(0),
     ...(opts.object !== undefined ? { object: opts.object } : {}),
-    exptimeS,
+    ...(exptimeS !== undefined ? { exptimeS } : {}),
     telescopeBlock: opts.telescope,
     instrumentBlock: opts.instrumentBlock,
     broken: list(opts.broken) ?? [],
@@ -171,6 +181,7 @@ async function runSimulate(ctx: CliContext, opts: SimulateCliOptions): Promise<v
       ...base,
       seq: firstSeq + i,
       seed: seed + i,
+      imageType: imageTypeOf(i),
       ...(utcStartMs !== undefined ? { utcStart: new Date(utcStartMs + i * 60_000).toISOString() } : {}),
     });
     ctx.stdout.write(`${join(opts.out ?? (config ? dir : "."), written.name)} ${written.bytes.length} bytes\n`);
