@@ -12,11 +12,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import type { DatamanConfig } from '../ops/config.js';
 import { DatamanError } from '../errors.js';
-import { type ServiceClock, sleep, systemClock } from '../ops/clock.js';
+import { type ServiceClock, systemClock } from '../ops/clock.js';
 import { createLoggerFromConfig, type Logger, type RootLogger } from '../ops/logger.js';
 import { isLedgerUnavailable, openLedger, whenLedgerWritable, type Ledger, type LedgerOptions, type LedgerOrigin, type LedgerRow } from './ledger.js';
 import type { FsPort } from './deliver.js';
-import { LookAgain, waitUntilReady } from './readiness.js';
+import { LookAgain, SettleWait, waitUntilReady } from './readiness.js';
 import { RawWatcher, scanOnce } from './watcher.js';
 import { UdpTrigger, triggerOptionsFromConfig } from './udp-trigger.js';
 import { WorkerPool } from './worker-pool.js';
@@ -62,6 +62,10 @@ interface Tracked {
   priority: number;
   /** A UDP trigger for a file still being waited for has it looked at again at once. */
   lookAgain: LookAgain;
+  /** Named by a UDP trigger: delivered without the settle interval (behaviour.md §3). */
+  triggered: boolean;
+  /** The settle interval of a watcher-found file, ended at once by a trigger. */
+  settle?: SettleWait | undefined;
   /** Temporaries of an abandoned attempt that could not be removed: the next attempt removes them. */
   leftovers?: string[];
 }
@@ -344,11 +348,15 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       // has it looked at again now rather than at the next poll (azcam sends the trigger once
       // the file is written).
       known.priority = Math.max(known.priority, PRIORITY[origin]);
-      if (origin === 'udp') known.lookAgain.now();
+      if (origin === 'udp') {
+        known.triggered = true;
+        known.lookAgain.now();
+        known.settle?.end();
+      }
       return;
     }
     const row = existing ?? this.ledger.note(absolute, origin, { channel, obsDate });
-    const tracked: Tracked = { row, priority: PRIORITY[origin], lookAgain: new LookAgain() };
+    const tracked: Tracked = { row, priority: PRIORITY[origin], lookAgain: new LookAgain(), triggered: origin === 'udp' };
     this.tracked.set(absolute, tracked);
     this.follow(absolute, tracked);
   }
@@ -377,8 +385,11 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       this.tracked.delete(path);
       return;
     }
-    // The settle interval runs from here on the service's timers (a wall-clock step cannot cut it short).
-    tracked.unsettled = readiness.settled ? undefined : { size: readiness.size, mtimeMs: readiness.mtimeMs, heldStill: sleep(this.clock, w.settleMs) };
+    // A triggered file needs no settle interval; a watcher-found one waits for it from here, on
+    // the service's timers (a wall-clock step cannot cut it short), unless a trigger ends it.
+    // Either way the job checks the raw file is unchanged just before the first final name.
+    tracked.settle = new SettleWait(this.clock, readiness.settled || tracked.triggered ? 0 : w.settleMs);
+    tracked.unsettled = { size: readiness.size, mtimeMs: readiness.mtimeMs, identity: readiness.identity, heldStill: tracked.settle.heldStill };
     for (const warning of readiness.warnings) this.logger.warn(`${name}: ${warning}`);
     const completeAt = this.clock.now();
     await this.record(name, () => this.ledger.setDetails(tracked.row.id, { size: readiness.size, mtimeMs: readiness.mtimeMs, completeAt, warnings: readiness.warnings }));
@@ -404,6 +415,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
         waitingAgain = true;
         tracked.row = outcome.row;
         tracked.unsettled = undefined;
+        tracked.settle = undefined;
         tracked.leftovers = outcome.leftovers;
         this.follow(path, tracked);
         return;
