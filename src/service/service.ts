@@ -496,9 +496,10 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     const c = this.config;
     return {
       steps: { ...c.processing }, site: { ...c.site }, sensors: { ...c.sensors }, defaultSensors: { ...c.defaultSensors },
-      // Flushed on the worker, while the settle interval usually still runs: delivery's own
-      // flush of the processed file then finds nothing left to write.
-      timeZone: c.timeZone, checksums: c.delivery.checksums, fsync: true,
+      // Not flushed on the worker: the kernel writes the processed file back while the
+      // repository copy is made, and delivery's flush before its name (behaviour.md §6) waits
+      // only for what is left. Flushing here would put the two flushes one after the other.
+      timeZone: c.timeZone, checksums: c.delivery.checksums, fsync: false,
     };
   }
 
