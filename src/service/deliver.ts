@@ -5,8 +5,9 @@
  * overwritten, and a failed delivery says whether a retry can help and where it should resume.
  *
  * The repository copy is made and verified from the processed file's temporary before any final
- * name is given (`prepareDelivery`): the service does that while the raw file's settle interval
- * still runs, and only the names remain once it has. Names appear in the order of §6.
+ * name is given (`prepareDelivery`), so that the service can check the raw file is unchanged
+ * (and, for a watcher-found file, wait out the settle interval) between the two; only the names
+ * remain then. Names appear in the order of §6. The shared parts are in delivery-base.ts.
  *
  * Final names are given with `link()` + `unlink()` rather than `rename()`: `link` fails with
  * EEXIST atomically when the name exists, where `rename` would silently replace it. The

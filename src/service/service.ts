@@ -56,7 +56,7 @@ const PRIORITY = { udp: 10, drop: 5, watcher: 0, catchup: 0, cli: 5 } as const s
 
 interface Tracked {
   row: LedgerRow;
-  /** Taken at its first complete look: the job confirms the settle interval before delivery. */
+  /** The raw file as read at its first whole look: the job checks it is unchanged just before the first final name. */
   unsettled?: Unsettled | undefined;
   /** Raised when a UDP trigger arrives for a file already being waited for. */
   priority: number;
