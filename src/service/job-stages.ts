@@ -35,8 +35,13 @@ export interface JobContext {
   clock: ServiceClock;
   fs: FsPort | undefined;
   workerOptions: WorkerOptions;
-  /** Aborted when the service stops: retries end, the file stays queued for the next start. */
+  /** Aborted when the service stops: ledger waits end, the file stays queued for the next start. */
   signal: AbortSignal;
+  /**
+   * Aborted as soon as a stop is requested (before `signal`, which waits for jobs in progress):
+   * a back-off wait ends at once, the file stays queued, its temporaries are removed.
+   */
+  stopping?: AbortSignal;
   random: () => number;
   /** One delivery at a time per channel, so that `<CHAN>.new` always names the last one delivered. */
   channelLocks: Map<string, Promise<unknown>>;

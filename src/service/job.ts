@@ -80,6 +80,7 @@ export async function runJob(
   const { name, record } = job;
   const { ledger, logger } = ctx;
   const times = new StageTimes();
+  const stop = ctx.stopping ?? ctx.signal;
   const recovered = await times.time('recover', () => recover(job, leftovers));
   let progress: DeliveryProgress | undefined = recovered.progress;
   let processed: Processed | undefined = recovered.processed;
@@ -141,12 +142,12 @@ export async function runJob(
       }
       const failure = classify(err);
       if (err instanceof DeliveryError) progress = err.progress;
-      if (failure.retryable && !ctx.signal.aborted) {
+      if (failure.retryable && !stop.aborted) {
         const delayMs = backoffMs(attempt, { random: ctx.random });
         current = await record(() => ledger.recordRetry(row.id, { code: failure.code, message: failure.message }));
         logger.warn(`${name}: ${failure.message}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt})`);
         onRetry(current, err as Error, delayMs);
-        if (await waitUnlessAborted(ctx.clock, delayMs, ctx.signal)) {
+        if (await waitUnlessAborted(ctx.clock, delayMs, stop)) {
           // Queued while it waited; each retry is another attempt.
           current = await record(() => ledger.markProcessing(row.id));
           continue;
@@ -158,7 +159,7 @@ export async function runJob(
         const temp = processed.tempPath;
         await rm(temp, { force: true }).catch((e: Error) => logger.warn(`${name}: could not remove ${temp}: ${e.message}`));
       }
-      if (ctx.signal.aborted && failure.retryable) {
+      if (stop.aborted && failure.retryable) {
         logger.warn(`${name}: not delivered before shutdown (${failure.message}); it stays queued for the next start`);
         return { kind: 'interrupted', row: current.state === 'queued' ? current : await record(() => ledger.recordRetry(row.id, { code: failure.code, message: failure.message })) };
       }

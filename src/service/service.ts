@@ -85,6 +85,8 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   /** Files reported while the ledger could not take them in, by path: the origin to note them with. */
   private readonly deferred = new Map<string, { origin: LedgerOrigin }>();
   private readonly abort = new AbortController();
+  /** Aborted as soon as a stop is requested; `abort` follows once jobs at work have finished. */
+  private readonly stopRequested = new AbortController();
   private readonly pattern: RegExp;
   private stopping: Promise<void> | undefined;
   private startedAt = 0;
@@ -404,7 +406,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     let waitingAgain = false;
     const ctx: JobContext = {
       config: this.config, ledger: this.ledger, pool: this.pool, logger: this.logger, clock: this.clock, fs: this.options.fs,
-      workerOptions: this.workerOptions(), signal: this.abort.signal, random: this.options.random ?? Math.random,
+      workerOptions: this.workerOptions(), signal: this.abort.signal, stopping: this.stopRequested.signal, random: this.options.random ?? Math.random,
       channelLocks: this.channelLocks, runningSinceMs: this.startedAt,
     };
     try {
@@ -519,6 +521,8 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   stop(reason = 'stop requested'): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info(`Stopping (${reason})`);
+      // Jobs waiting to retry stop waiting now; jobs at work are let finish (below).
+      this.stopRequested.abort();
       await this.trigger?.stop().catch((err: Error) => this.logger.error(`UDP trigger: ${err.message}`));
       this.queue?.clear();
       const timeoutMs = this.options.stopTimeoutMs ?? 60_000;

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { generateRaw } from '../../src/simulate/index.js';
 import { parseConfig } from '../../src/ops/config.js';
 import { memoryLogger } from '../../src/ops/logger.js';
+import { systemClock } from '../../src/ops/clock.js';
+import { openLedger } from '../../src/service/ledger.js';
 import { DatamanService } from '../../src/service/service.js';
 import { tempDir } from '../helpers/temp.js';
 import { makeFolders, nextEvent, observeRepo, serviceConfigText, startService } from '../helpers/service.js';
@@ -108,4 +110,32 @@ test('a triggered raw file replaced by another of the same size and mtime while 
   assert.deepEqual((await stopObserving()).bad, []);
   assert.deepEqual(await tempsIn(repo), [], 'the abandoned copy was removed');
   assert.deepEqual(await tempsIn(join(root, 'proc', '20260115')), [], 'and the processed temporary');
+});
+
+test('a stop while a file waits to retry ends the wait at once: the file stays queued, not failed, and its temporaries are removed', async (t) => {
+  const root = await tempDir(t);
+  const repo = join(root, 'newdata');
+  // The repository disk is full for good: every attempt fails and waits to retry.
+  const fs = new FaultyFs().inject({ op: 'write', path: (p) => p.startsWith(`${repo}/.mods1b.`), action: 'fail', errno: 'ENOSPC', times: Number.POSITIVE_INFINITY });
+  const s = await startService(root, '', { fs, random: () => 0.999 });
+  t.after(() => s.stop());
+  const retries: string[] = [];
+  s.service.on('job:retry', (row) => retries.push(row.name));
+  const raw = generateRaw({ roi: '1k', seq: 1 });
+  const path = join(root, 'raw', 'mods1b', raw.name);
+  await writeFile(path, raw.bytes);
+  const retrying = nextEvent(s.service, 'job:retry');
+  await s.send(`proc /home/data/${raw.name}`);
+  await retrying;
+  await s.stop();
+
+  assert.deepEqual(retries, [raw.name], 'no second attempt: the stop ended the wait');
+  assert.ok(!s.log.messages('warn').some((m) => m.includes('still in progress after')), 'the stop did not wait for the file');
+  assert.ok(s.log.messages('warn').some((m) => m.startsWith(`${raw.name}: not delivered before shutdown`)), s.log.lines.join('\n'));
+  const ledger = openLedger(join(root, 'state'), { clock: systemClock });
+  t.after(() => ledger.close());
+  assert.equal(ledger.latestByPath(path)?.state, 'queued', 'queued for the next start, not failed');
+  assert.deepEqual(await tempsIn(repo), [], 'no repository temporary left');
+  assert.deepEqual(await tempsIn(join(root, 'proc', '20260115')), [], 'no processed temporary left');
+  assert.deepEqual(await fitsIn(repo), []);
 });
