@@ -85,7 +85,8 @@ export async function runJob(
   let progress: DeliveryProgress | undefined = recovered.progress;
   let processed: Processed | undefined = recovered.processed;
   let current = await record(() => ledger.markProcessing(row.id));
-  let confirmed = unsettled === undefined;
+  // Once a final name exists, the delivery is finished whatever the raw file does meanwhile.
+  let confirmed = unsettled === undefined || progress?.procPath !== undefined;
   if (processed === undefined) logger.info(`Processing ${name}...`);
 
   /** Throws away a prepared repository copy; what cannot be removed now, the next attempt removes. */
@@ -119,7 +120,6 @@ export async function runJob(
             throw err;
           });
           if (!same) return undefined;
-          confirmed = true;
         }
         return times.time('commit', () => commit(job, prepared));
       });
@@ -129,6 +129,8 @@ export async function runJob(
       logger.info(made.warnings.length > 0 ? `Done: ${name} processed and archived with ${made.warnings.length} warning(s)` : `Done: ${name} processed and archived`);
       return { kind: 'delivered', row: current, result, warnings: made.warnings };
     } catch (err) {
+      // A retry checks the raw file again before its first name, unless a name was given.
+      if (err instanceof DeliveryError && err.progress.procPath !== undefined) confirmed = true;
       if (ctx.signal.aborted && isLedgerUnavailable(err)) {
         // Stopping while the ledger could not record a step: it keeps the last state it did
         // record, and the next start resumes from there (finishing a delivery already made).
