@@ -9,7 +9,6 @@
  * commit   — the final names, in the order of behaviour.md §6, and the pointer
  * record   — the delivery in the ledger
  */
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readStructure, withFileSource } from '../fits/index.js';
 import { DatamanError } from '../errors.js';
@@ -108,11 +107,8 @@ export async function processRaw(job: Job, current: LedgerRow): Promise<{ proces
   const { ctx, row, name, channel, obsDate } = job;
   const { config, logger, ledger } = ctx;
   const { tempPath } = await prepareProcTemp(config.paths.procDir, obsDate, name, { dirMode: config.delivery.dirMode, ...(ctx.fs ? { fs: ctx.fs } : {}) });
-  const result = await ctx.pool.process(row.path, tempPath, ctx.workerOptions, ctx.clock.now()).catch(async (err: unknown) => {
-    // A worker that failed half way leaves a partial temporary nobody will use.
-    await rm(tempPath, { force: true });
-    throw err;
-  });
+  // A worker that fails removes its partial output itself (`processFile`).
+  const result = await ctx.pool.process(row.path, tempPath, ctx.workerOptions, ctx.clock.now());
   logger.debug(`${name}: processed (${Object.entries(result.timings).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')})`);
   const warnings = result.outcomes.flatMap((o) => [
     ...(o.status === 'skipped' ? [`${o.step} skipped: ${o.reason}`] : []),
