@@ -1,18 +1,19 @@
 /**
- * Service latency, full frames: from "raw file complete" (the writer closed it) to
- * "`<CHAN>.new` updated" (the `delivery:done` event, emitted after the pointer's rename), with
- * the UDP trigger and with the watcher alone, beside the floors measured in the same run: writing
- * and flushing the processed bytes once, and twice (the two copies delivery must make). Also with
- * the settle interval at 0, to show what the contract's settle interval costs, and where the time
- * goes (processing and delivery, from the service's own debug log).
+ * Service latency: from "raw file complete" (the writer closed and flushed it) to "`<CHAN>.new`
+ * updated" (the `delivery:done` event, emitted after the pointer's rename), for 1k and full
+ * frames, with the UDP trigger (no settle interval, behaviour.md §3) and with the watcher alone
+ * (poll + settle interval), beside the floors measured in the same run: writing and flushing the
+ * processed bytes once, and twice (the two copies delivery must make). Where the time goes comes
+ * from the job's own debug line (its stages: recover, process, copy, confirm, commit, record).
  */
 import { createSocket } from 'node:dgram';
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { parseConfig } from '../src/ops/config.js';
 import { memoryLogger } from '../src/ops/logger.js';
+import { JOB_STAGES, type JobStage } from '../src/service/job.js';
 import { DatamanService } from '../src/service/service.js';
 import { generateRaw } from '../src/simulate/index.js';
 
@@ -22,28 +23,26 @@ interface Samples {
   samplesMs: number[];
 }
 
+export interface FrameLatency {
+  roi: '1k' | 'full';
+  rawBytes: number;
+  processedBytes: number;
+  udp: Samples;
+  watcher: Samples;
+  /** Per UDP-triggered file, from the job's debug line: the time in each of its stages. */
+  stages: Record<JobStage, Samples>;
+  /** One file of the processed size written and flushed. */
+  floor: Samples;
+  /** Two such files written and flushed one after the other: what delivery's two copies cost at least. */
+  twoCopiesFloor: Samples;
+}
+
 export interface LatencyResult {
   files: number;
   settleMs: number;
   intervalMs: number;
-  udp: Samples;
-  watcher: Samples;
-  /** UDP trigger with `watch.settleMs: 0`. */
-  udpNoSettle: Samples;
-  /**
-   * Per file (UDP runs), from the service's debug log: processing on the worker; delivery, and
-   * its parts: the repository copy made and verified, the wait for the rest of the settle
-   * interval, the names and the pointer.
-   */
-  stages: Record<StageName, Samples>;
-  floor: { p50Ms: number; samplesMs: number[]; bytes: number };
-  /** Two files of that size written and flushed one after the other: what delivery's two copies cost at least. */
-  twoCopiesFloor: { p50Ms: number; samplesMs: number[] };
+  frames: FrameLatency[];
 }
-
-type StageName = 'processingMs' | 'deliveryMs' | 'copyMs' | 'settleWaitMs' | 'commitMs';
-const STAGE_NAMES: StageName[] = ['processingMs', 'deliveryMs', 'copyMs', 'settleWaitMs', 'commitMs'];
-const noStages = (): Record<StageName, number[]> => ({ processingMs: [], deliveryMs: [], copyMs: [], settleWaitMs: [], commitMs: [] });
 
 const samples = (xs: number[]): Samples => ({ p50Ms: percentile(xs, 50), p95Ms: percentile(xs, 95), samplesMs: xs });
 
@@ -57,26 +56,29 @@ export const percentile = (xs: number[], p: number) => {
 export async function measureLatency(files = 5): Promise<LatencyResult> {
   const root = await mkdtemp(join(tmpdir(), 'dataman-latency-'));
   try {
-    const stages = noStages();
-    const withSettle = await runService(root, 'settle', files, 500, stages);
-    const noSettle = await runService(root, 'nosettle', files, 0, noStages());
-    const bytes = 154_120_320;
-    const floor: number[] = [];
-    const twoCopies: number[] = [];
-    for (let i = 0; i < files; i++) {
-      floor.push(await writeAndFlush(join(root, `floor-${i}.bin`), bytes));
-      const start = performance.now();
-      await writeAndFlush(join(root, `floor-${i}-a.bin`), bytes);
-      await writeAndFlush(join(root, `floor-${i}-b.bin`), bytes);
-      twoCopies.push(performance.now() - start);
+    const frames: FrameLatency[] = [];
+    let settings = { settleMs: 0, intervalMs: 0 };
+    for (const roi of ['1k', 'full'] as const) {
+      const stages = Object.fromEntries(JOB_STAGES.map((k) => [k, [] as number[]])) as Record<JobStage, number[]>;
+      const run = await runService(root, roi, files, stages);
+      settings = run;
+      const floor: number[] = [];
+      const twoCopies: number[] = [];
+      for (let i = 0; i < files; i++) {
+        floor.push(await writeAndFlush(join(root, `floor-${i}.bin`), run.processedBytes));
+        const start = performance.now();
+        await writeAndFlush(join(root, `floor-${i}-a.bin`), run.processedBytes);
+        await writeAndFlush(join(root, `floor-${i}-b.bin`), run.processedBytes);
+        twoCopies.push(performance.now() - start);
+      }
+      frames.push({
+        roi, rawBytes: run.rawBytes, processedBytes: run.processedBytes,
+        udp: samples(run.udp), watcher: samples(run.watcher),
+        stages: Object.fromEntries(JOB_STAGES.map((k) => [k, samples(stages[k])])) as Record<JobStage, Samples>,
+        floor: samples(floor), twoCopiesFloor: samples(twoCopies),
+      });
     }
-    return {
-      files, settleMs: withSettle.settleMs, intervalMs: withSettle.intervalMs,
-      udp: samples(withSettle.udp), watcher: samples(withSettle.watcher), udpNoSettle: samples(noSettle.udp),
-      stages: Object.fromEntries(STAGE_NAMES.map((k) => [k, samples(stages[k])])) as Record<StageName, Samples>,
-      floor: { p50Ms: percentile(floor, 50), samplesMs: floor, bytes },
-      twoCopiesFloor: { p50Ms: percentile(twoCopies, 50), samplesMs: twoCopies },
-    };
+    return { files, settleMs: settings.settleMs, intervalMs: settings.intervalMs, frames };
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -95,10 +97,11 @@ async function writeAndFlush(path: string, bytes: number): Promise<number> {
   return ms;
 }
 
-/** One service on its own folders: `files` UDP-triggered and `files` watcher-only full frames. */
+/** One service on its own folders: `files` UDP-triggered and `files` watcher-only frames of one size. */
 async function runService(
-  parent: string, name: string, files: number, settleMs: number, stages: Record<StageName, number[]>,
-): Promise<{ udp: number[]; watcher: number[]; settleMs: number; intervalMs: number }> {
+  parent: string, roi: '1k' | 'full', files: number, stages: Record<JobStage, number[]>,
+): Promise<{ udp: number[]; watcher: number[]; settleMs: number; intervalMs: number; rawBytes: number; processedBytes: number }> {
+  const name = roi;
   const root = join(parent, name);
   for (const d of ['raw/mods1b', 'proc', 'newdata', 'log', 'state']) await mkdir(join(root, d), { recursive: true });
   const config = parseConfig(`
@@ -106,14 +109,16 @@ server: {ipAddr: 127.0.0.1, ipPort: 0}
 paths: {dataDir: ${root}/raw, procDir: ${root}/proc, repoDir: ${root}/newdata, logDir: ${root}/log, stateDir: ${root}/state}
 channels: [mods1b]
 http: {enabled: false}
-watch: {settleMs: ${settleMs}}
 `, join(root, 'dataman.yaml'));
   const log = memoryLogger({ debug: true });
   const service = await DatamanService.start({ config, logger: log.logger, hostName: 'bench' });
   const socket = createSocket('udp4');
   const stage = (pattern: RegExp) => log.messages('debug').map((m) => pattern.exec(m)).filter((m) => m !== null).at(-1);
+  let rawBytes = 0;
+  let processedBytes = 0;
   const sample = async (seq: number, trigger: boolean): Promise<number> => {
-    const raw = generateRaw({ instrument: 'mods1b', roi: 'full', seq, seed: seq });
+    const raw = generateRaw({ instrument: 'mods1b', roi, seq, seed: seq });
+    rawBytes = raw.bytes.length;
     const path = join(config.paths.dataDir, 'mods1b', raw.name);
     const delivered = once(service, 'delivery:done');
     const handle = await open(path, 'wx');
@@ -130,16 +135,13 @@ watch: {settleMs: ${settleMs}}
     // GBs over a run makes later writes into it up to 10x slower (host memory handed back and
     // faulted in again), whatever the software does. The archive moves files out of /newdata too.
     await service.idle(); // the raw file's checksum for the ledger is taken after delivery
+    processedBytes = (await stat(result.repoPath)).size;
     await Promise.all([path, result.procPath, result.repoPath].map((p) => rm(p)));
     if (trigger) {
-      const processed = stage(new RegExp(`^${raw.name}: processed in (\\d+) ms`));
-      const delivery = stage(new RegExp(`^${raw.name}: delivered in (\\d+) ms \\(copy made and verified (\\d+) ms, waiting for the settle interval (\\d+) ms, names and pointer (\\d+) ms\\)`));
-      if (processed) stages.processingMs.push(Number(processed[1]));
-      if (delivery) {
-        stages.deliveryMs.push(Number(delivery[1]));
-        stages.copyMs.push(Number(delivery[2]));
-        stages.settleWaitMs.push(Number(delivery[3]));
-        stages.commitMs.push(Number(delivery[4]));
+      const line = stage(new RegExp(`^${raw.name.replace(/\./g, '\\.')}: job took \\d+ ms: (.*)$`));
+      for (const part of line?.[1]?.split(', ') ?? []) {
+        const [key, value] = part.split(' ');
+        if ((JOB_STAGES as readonly string[]).includes(key!)) stages[key as JobStage].push(Number(value));
       }
     }
     return ms;
@@ -156,5 +158,5 @@ watch: {settleMs: ${settleMs}}
     socket.close();
     await service.stop('benchmark done');
   }
-  return { udp, watcher, settleMs: config.watch.settleMs, intervalMs: config.watch.intervalMs };
+  return { udp, watcher, settleMs: config.watch.settleMs, intervalMs: config.watch.intervalMs, rawBytes, processedBytes };
 }

@@ -88,17 +88,17 @@ for (const [roi, e] of Object.entries(results) as Array<[string, Record<string, 
   }
 }
 if (latency) {
-  const f = latency.floor.p50Ms;
-  const two = latency.twoCopiesFloor.p50Ms;
-  const ms = (x: number) => `${x.toFixed(0)} ms`;
-  console.log(`\nService latency, full frame, raw file complete -> <CHAN>.new updated (${latency.files} files each; settle ${latency.settleMs} ms, poll ${latency.intervalMs} ms):`);
-  console.log(`  UDP trigger            p50 ${ms(latency.udp.p50Ms)}, p95 ${ms(latency.udp.p95Ms)}  (${(latency.udp.p50Ms / f).toFixed(2)}x the floor, ${(latency.udp.p50Ms / two).toFixed(2)}x the two-copy floor)`);
-  console.log(`  watcher alone          p50 ${ms(latency.watcher.p50Ms)}, p95 ${ms(latency.watcher.p95Ms)}  (${((latency.watcher.p50Ms - latency.intervalMs) / f).toFixed(2)}x the floor after one poll interval)`);
-  console.log(`  UDP trigger, settle 0  p50 ${ms(latency.udpNoSettle.p50Ms)}, p95 ${ms(latency.udpNoSettle.p95Ms)}  (${(latency.udpNoSettle.p50Ms / f).toFixed(2)}x the floor, ${(latency.udpNoSettle.p50Ms / two).toFixed(2)}x the two-copy floor)`);
-  const st = latency.stages;
-  console.log(`  of which (UDP, settle ${latency.settleMs} ms): processing p50 ${ms(st.processingMs.p50Ms)}, delivery p50 ${ms(st.deliveryMs.p50Ms)}`
-    + ` (copy made and verified ${ms(st.copyMs.p50Ms)}, waiting for the settle interval ${ms(st.settleWaitMs.p50Ms)}, names and pointer ${ms(st.commitMs.p50Ms)})`);
-  console.log(`  floor: write + fsync ${latency.floor.bytes} bytes to the same disk, p50 ${ms(f)}; twice (delivery's two copies), p50 ${ms(two)}`);
+  const ms = (x: number) => `${(x / 1000).toFixed(3)} s`;
+  console.log(`\nService latency, raw file complete -> <CHAN>.new updated (${latency.files} files each; settle ${latency.settleMs} ms, poll ${latency.intervalMs} ms):`);
+  for (const f of latency.frames) {
+    const one = f.floor.p50Ms;
+    const two = f.twoCopiesFloor.p50Ms;
+    console.log(`  ${f.roi} frame (${f.rawBytes} bytes raw, ${f.processedBytes} processed); floors: one copy p50 ${ms(one)}, two copies p50 ${ms(two)}`);
+    console.log(`    UDP trigger    p50 ${ms(f.udp.p50Ms)}, p95 ${ms(f.udp.p95Ms)}  (${(f.udp.p50Ms / two).toFixed(2)}x the two-copy floor)`);
+    const watcherTarget = latency.intervalMs + latency.settleMs + 1.5 * two;
+    console.log(`    watcher alone  p50 ${ms(f.watcher.p50Ms)}, p95 ${ms(f.watcher.p95Ms)}  (target: poll + settle + 1.5x the two-copy floor = ${ms(watcherTarget)})`);
+    console.log(`    UDP, by stage (p50): ${Object.entries(f.stages).map(([k, v]) => `${k} ${v.p50Ms.toFixed(0)} ms`).join(', ')}`);
+  }
 }
 if (cli) printCli(cli);
 console.log(`\nJSON: bench/results/latest.json (process wall/CPU exclude Node start-up: they are measured inside the child)`);

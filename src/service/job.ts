@@ -1,42 +1,25 @@
 /**
- * One queued file, start to end: process it on a worker thread into a temporary file in the day
- * folder, deliver it (behaviour.md §6), record the outcome in the ledger. Transient failures
- * (NFS away, disk full, permissions) are retried with back-off while the file stays queued;
- * permanent ones (not FITS, unusable header) are recorded at once with their reason.
+ * One queued file, start to end, as a list of named stages (job-stages.ts: recover, process,
+ * copy, confirm, commit, record; behaviour.md §3 and §6). The retry and abandon policy is here,
+ * once: transient failures (NFS away, disk full, permissions) are retried with back-off while the
+ * file stays queued; permanent ones (not FITS, unusable header) are recorded at once with their
+ * reason; a raw file that changed after it was read abandons the attempt (nothing visible) and
+ * is waited for again; the service's stop ends a back-off wait at once and leaves the file queued.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { basename, join } from 'node:path';
-import { readStructure, withFileSource } from '../fits/index.js';
-import { DatamanError } from '../errors.js';
-import { type ServiceClock, sleepUnlessAborted } from '../ops/clock.js';
-import type { Logger } from '../ops/logger.js';
-import type { DatamanConfig } from '../ops/config.js';
-import { backoffMs, DeliveryError, prepareDelivery, prepareProcTemp, type DeliveryProgress, type DeliveryResult, type FsPort } from './deliver.js';
-import { isTransientErrno } from './delivery-errors.js';
-import { isLedgerUnavailable, whenLedgerWritable, type Ledger, type LedgerRow } from './ledger.js';
-import { ProcessingError, type WorkerPool } from './worker-pool.js';
-import type { WorkerOptions } from './worker-protocol.js';
-import { findOrphans, removeStaleTemps } from './recovery.js';
-import { confirmSettled } from './readiness.js';
 import { rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { sleepUnlessAborted } from '../ops/clock.js';
+import { backoffMs, DeliveryError, type DeliveryProgress, type DeliveryResult, type PreparedDelivery } from './deliver.js';
+import { isLedgerUnavailable, whenLedgerWritable, type LedgerRow } from './ledger.js';
+import {
+  classify, commit, confirm, copy, processRaw, recordDelivered, recover, JOB_STAGES,
+  type Job, type JobContext, type JobStage, type Processed, type Unsettled,
+} from './job-stages.js';
 
-export interface JobContext {
-  config: DatamanConfig;
-  ledger: Ledger;
-  pool: WorkerPool;
-  logger: Logger;
-  clock: ServiceClock;
-  fs: FsPort | undefined;
-  workerOptions: WorkerOptions;
-  /** Aborted when the service stops: retries end, the file stays queued for the next start. */
-  signal: AbortSignal;
-  random: () => number;
-  /** One delivery at a time per channel, so that `<CHAN>.new` always names the last one delivered. */
-  channelLocks: Map<string, Promise<unknown>>;
-  /** When this service started (its clock): temporaries written before then are a dead run's. */
-  runningSinceMs?: number;
-}
+export { JOB_STAGES } from './job-stages.js';
+export type { JobContext, JobStage, Unsettled } from './job-stages.js';
 
 /** Runs `fn` after every earlier holder of `key` has finished. */
 export async function withLock<T>(locks: Map<string, Promise<unknown>>, key: string, fn: () => Promise<T>): Promise<T> {
@@ -67,127 +50,96 @@ export function nameParts(name: string, pattern: RegExp): { channel: string | nu
   return { channel: channel ? channel.toLowerCase() : null, obsDate };
 }
 
-/** A file taken at its first complete look: it must still be unchanged a settle interval later. */
-export interface Unsettled {
-  size: number;
-  mtimeMs: number;
-  /** Resolves one settle interval after the look, on the service's timers. */
-  heldStill: Promise<void>;
+/** Time spent in each stage of one job, for the debug log (and the latency benchmark). */
+class StageTimes {
+  private readonly ms = new Map<JobStage, number>();
+  private readonly started = performance.now();
+
+  async time<T>(stage: JobStage, fn: () => Promise<T>): Promise<T> {
+    const from = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.ms.set(stage, (this.ms.get(stage) ?? 0) + performance.now() - from);
+    }
+  }
+
+  summary(): string {
+    return `job took ${Math.round(performance.now() - this.started)} ms: ${JOB_STAGES.map((s) => `${s} ${Math.round(this.ms.get(s) ?? 0)}`).join(', ')}`;
+  }
 }
 
 export async function runJob(
-  ctx: JobContext, row: LedgerRow, onRetry: (row: LedgerRow, err: Error, delayMs: number) => void, unsettled?: Unsettled,
+  ctx: JobContext, row: LedgerRow, onRetry: (row: LedgerRow, err: Error, delayMs: number) => void,
+  /** The raw file as it was read; checked just before the first final name. Undefined: no check. */
+  unsettled?: Unsettled,
   /** Temporaries an earlier run of this job could not remove (a `changed` outcome's): removed before delivering. */
   leftovers: string[] = [],
 ): Promise<JobOutcome> {
-  const { config, ledger, logger } = ctx;
-  const name = basename(row.path);
-  const parts = nameParts(name, new RegExp(config.watch.namePattern));
-  const obsDate = parts.obsDate ?? row.obsDate ?? 'unknown-date';
-  const channel = parts.channel ?? row.channel ?? 'unknown';
-  const dayDir = join(config.paths.procDir, obsDate);
-  // A ledger that cannot be written for now (locked, disk full, read-only) holds the job at that
-  // step until it can: the record never falls behind what was done on disk.
-  const record = <T>(fn: () => T): Promise<T> => whenLedgerWritable(fn, {
-    clock: ctx.clock, logger, what: name, signal: ctx.signal, random: ctx.random,
-  });
-  // A start that finds this file half delivered by the last run finishes that delivery.
-  let progress: DeliveryProgress | undefined = await findOrphans(row, dayDir, config.paths.repoDir, ledger, record);
-  if (leftovers.length > 0) progress = { ...progress, leftovers: [...(progress?.leftovers ?? []), ...leftovers] };
-  if (row.startedAt !== null) {
-    for (const temp of await removeStaleTemps([dayDir, config.paths.repoDir], name, ctx.clock.now(), ctx.runningSinceMs)) {
-      logger.info(`${name}: removed ${temp}, left by a run that stopped while working on it`);
-    }
-  }
+  const job = jobOf(ctx, row);
+  const { name, record } = job;
+  const { ledger, logger } = ctx;
+  const times = new StageTimes();
+  const recovered = await times.time('recover', () => recover(job, leftovers));
+  let progress: DeliveryProgress | undefined = recovered.progress;
+  let processed: Processed | undefined = recovered.processed;
   let current = await record(() => ledger.markProcessing(row.id));
-  let processedTemp: string | undefined;
-  let instrumentId = channel;
-  let warnings: string[] = [];
-  if (progress?.procPath !== undefined) {
-    logger.warn(`${name}: the last run stopped while delivering it; finishing that delivery of ${progress.procPath}`);
-    processedTemp = join(dayDir, `.${name}.recovered`);
-    instrumentId = (await describe(progress.procPath)).instrument?.toLowerCase() ?? channel;
-  } else {
-    logger.info(`Processing ${name}...`);
-  }
+  // Once a final name exists, the delivery is finished whatever the raw file does meanwhile.
+  let confirmed = unsettled === undefined || progress?.procPath !== undefined;
+  if (processed === undefined) logger.info(`Processing ${name}...`);
+
+  /** Throws away a prepared repository copy; what cannot be removed now, the next attempt removes. */
+  const abandon = async (prepared: PreparedDelivery): Promise<string[]> => {
+    const left = await prepared.abandon();
+    for (const path of left) logger.warn(`${name}: could not remove ${path}; the next attempt removes it`);
+    progress = { ...progress, leftovers: [...(progress?.leftovers ?? []), ...left] };
+    return left;
+  };
+  /** The raw file changed under the job: nothing is delivered, the file is waited for again. */
+  const changed = async (why: string, left: string[]): Promise<JobOutcome> => {
+    logger.info(`${name}: changed while it was processed${why}; waiting for it again`);
+    if (processed !== undefined && progress?.procPath === undefined) await rm(processed.tempPath, { force: true });
+    return { kind: 'changed', row: await record(() => ledger.markWaiting(row.id)), leftovers: left };
+  };
+
   for (let attempt = 1; ; attempt++) {
     try {
-      if (processedTemp === undefined) {
-        const { tempPath } = await prepareProcTemp(config.paths.procDir, obsDate, name, { dirMode: config.delivery.dirMode, ...(ctx.fs ? { fs: ctx.fs } : {}) });
-        const processingStarted = performance.now();
-        const result = await ctx.pool.process(row.path, tempPath, ctx.workerOptions, ctx.clock.now());
-        processedTemp = tempPath;
-        logger.debug(`${name}: processed in ${Math.round(performance.now() - processingStarted)} ms (${Object.entries(result.timings).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')})`);
-        warnings = result.outcomes.flatMap((o) => [
-          ...(o.status === 'skipped' ? [`${o.step} skipped: ${o.reason}`] : []),
-          ...o.warnings.map((w) => `${o.step}: ${w}`),
-        ]);
-        for (const w of warnings) logger.warn(`${name}: ${w}`);
-        const summary = await describe(tempPath);
-        instrumentId = summary.instrument?.toLowerCase() ?? channel;
-        const before = current;
-        current = await record(() => ledger.setDetails(row.id, {
-          warnings: [...before.warnings, ...warnings],
-          imageType: summary.imageType, object: summary.object, exptime: summary.exptime, obsDate, channel,
-        }));
-      }
-      const tempPath = processedTemp;
-      const deliveryStarted = performance.now();
-      // The repository copy is made and verified while the settle interval may still run; only
-      // the final names wait for it (and for the channel, so that `<CHAN>.new` names the last).
-      const delivery = await prepareDelivery({
-        tempPath, repoDir: config.paths.repoDir, baseName: name, channel, instrumentId,
-        fileMode: config.delivery.fileMode, verifyChecksums: config.delivery.checksums, resume: progress,
-      }, { clock: ctx.clock, timeZone: config.timeZone, ...(ctx.fs ? { fs: ctx.fs } : {}) });
-      const copiedMs = performance.now() - deliveryStarted;
-      if (unsettled !== undefined) {
-        // Processing overlapped the settle interval; nothing is delivered unless the raw file
-        // held still through it (behaviour.md §3). A copy thrown away that cannot be removed
-        // now is removed by the next attempt (`leftovers`).
-        const abandon = async () => {
-          const left = await delivery.abandon();
-          for (const path of left) logger.warn(`${name}: could not remove ${path}; the next attempt removes it`);
-          progress = { ...progress, leftovers: [...(progress?.leftovers ?? []), ...left] };
-          return left;
-        };
-        const settled = await confirmSettled(row.path, unsettled).catch(async (err: unknown) => {
-          // The raw file cannot be looked at (NFS away): the copy is not left in repoDir meanwhile.
-          await abandon();
-          throw err;
-        });
-        if (!settled) {
-          logger.info(`${name}: changed while it was processed; waiting for it again`);
-          const left = await abandon();
-          await rm(processedTemp, { force: true });
-          return { kind: 'changed', row: await record(() => ledger.markWaiting(row.id)), leftovers: left };
+      if (processed === undefined) ({ processed, row: current } = await times.time('process', () => processRaw(job, current)));
+      const made = processed;
+      const prepared = await times.time('copy', () => copy(job, made, progress));
+      // The settle interval (none for a triggered file) is waited for outside the channel's
+      // lock, so that it holds up no other file; the check itself is made inside it, just
+      // before the first final name appears.
+      if (!confirmed) await times.time('confirm', () => unsettled!.heldStill);
+      const result = await withLock(ctx.channelLocks, job.channel, async () => {
+        if (!confirmed) {
+          const same = await times.time('confirm', () => confirm(job, unsettled!)).catch(async (err: unknown) => {
+            // The raw file cannot be looked at (NFS away): the copy is not left in repoDir meanwhile.
+            await abandon(prepared);
+            throw err;
+          });
+          if (!same) return undefined;
         }
-        unsettled = undefined;
-      }
-      const commitStarted = performance.now();
-      const result = await withLock(ctx.channelLocks, channel, () => delivery.commit());
-      for (const w of result.warnings) logger.warn(`${name}: ${w}`);
-      const ms = (from: number, to = performance.now()) => Math.round(to - from);
-      logger.debug(`${name}: delivered in ${ms(deliveryStarted)} ms (copy made and verified ${Math.round(copiedMs)} ms, waiting for the settle interval ${ms(deliveryStarted + copiedMs, commitStarted)} ms, names and pointer ${ms(commitStarted)} ms)`);
-      logger.info(`Processed image ${name} written to ${result.procPath}`);
-      logger.info(`Processed image ${name} copied to ${config.paths.repoDir} as ${result.deliveredName}`);
-      logger.info(`Updated ${result.pointerPath}`);
-      // Delivered: from here on only the record is missing, and it is waited for, never redone.
-      current = await record(() => ledger.markDelivered(row.id, { procPath: result.procPath, repoPath: result.repoPath, deliveredName: result.deliveredName }));
-      logger.info(warnings.length > 0 ? `Done: ${name} processed and archived with ${warnings.length} warning(s)` : `Done: ${name} processed and archived`);
-      return { kind: 'delivered', row: current, result, warnings };
+        return times.time('commit', () => commit(job, prepared));
+      });
+      if (result === undefined) return await changed('', await abandon(prepared));
+      current = await times.time('record', () => recordDelivered(job, result));
+      logger.debug(`${name}: ${times.summary()}`);
+      logger.info(made.warnings.length > 0 ? `Done: ${name} processed and archived with ${made.warnings.length} warning(s)` : `Done: ${name} processed and archived`);
+      return { kind: 'delivered', row: current, result, warnings: made.warnings };
     } catch (err) {
+      // A retry checks the raw file again before its first name, unless a name was given.
+      if (err instanceof DeliveryError && err.progress.procPath !== undefined) confirmed = true;
       if (ctx.signal.aborted && isLedgerUnavailable(err)) {
         // Stopping while the ledger could not record a step: it keeps the last state it did
         // record, and the next start resumes from there (finishing a delivery already made).
         logger.warn(`${name}: left for the next start; the ledger could not record its progress: ${(err as Error).message}`);
         return { kind: 'interrupted', row: current };
       }
-      if (unsettled !== undefined && !(await confirmSettled(row.path, unsettled).catch(() => true))) {
-        // Processing failed on a raw file that was still being written (azcam rewrote it after
-        // it looked complete): not the file's fault. Wait for it again.
-        logger.info(`${name}: changed while it was processed (${(err as Error).message}); waiting for it again`);
-        if (processedTemp !== undefined) await rm(processedTemp, { force: true });
-        return { kind: 'changed', row: await record(() => ledger.markWaiting(row.id)), leftovers: (err instanceof DeliveryError ? err.progress.leftovers : undefined) ?? [] };
+      if (!confirmed && !(await confirm(job, unsettled!).catch(() => true))) {
+        // Failed on a raw file that was still being written (azcam rewrote it after it looked
+        // complete): not the file's fault. Wait for it again.
+        return changed(` (${(err as Error).message})`, (err instanceof DeliveryError ? err.progress.leftovers : undefined) ?? []);
       }
       const failure = classify(err);
       if (err instanceof DeliveryError) progress = err.progress;
@@ -203,11 +155,11 @@ export async function runJob(
           continue;
         }
       }
-      if (processedTemp !== undefined && progress?.procPath === undefined) {
-        // Failed (a copy that never verifies) or left queued at shutdown before the processed
-        // file was named: its 154 MB temporary is of no use to anyone (a next start processes
-        // the raw file again).
-        await rm(processedTemp, { force: true }).catch((e: Error) => logger.warn(`${name}: could not remove ${processedTemp}: ${e.message}`));
+      // Not delivered, for good or for now: an unnamed processed temporary (154 MB for a full
+      // frame) is of no use to anyone; a retry after a restart processes again.
+      if (processed !== undefined && progress?.procPath === undefined) {
+        const temp = processed.tempPath;
+        await rm(temp, { force: true }).catch((e: Error) => logger.warn(`${name}: could not remove ${temp}: ${e.message}`));
       }
       if (ctx.signal.aborted && failure.retryable) {
         logger.warn(`${name}: not delivered before shutdown (${failure.message}); it stays queued for the next start`);
@@ -221,37 +173,18 @@ export async function runJob(
   }
 }
 
-interface Failure {
-  code: string;
-  message: string;
-  retryable: boolean;
-  /** Set for unexpected errors (bugs), which keep their stack in the log. */
-  stack?: string | undefined;
-}
-
-function classify(err: unknown): Failure {
-  if (err instanceof DeliveryError) return { code: err.code, message: err.message, retryable: err.retryable };
-  if (err instanceof ProcessingError) {
-    // An errno from reading the raw file or writing the temporary one is the disk's, not the file's.
-    const errno = /^E[A-Z]+$/.test(err.code) ? err.code : undefined;
-    if (errno !== undefined && isTransientErrno(errno)) return { code: `processing-${errno}`, message: err.message, retryable: true };
-    return { code: err.code, message: err.message, retryable: false, stack: err.expected ? undefined : err.workerStack };
-  }
-  if (err instanceof DatamanError) return { code: err.code, message: err.message, retryable: false };
-  const errno = (err as NodeJS.ErrnoException)?.code;
-  if (typeof errno === 'string' && isTransientErrno(errno)) return { code: errno, message: (err as Error).message, retryable: true };
-  return { code: 'internal', message: (err as Error)?.message ?? String(err), retryable: false, stack: (err as Error)?.stack };
-}
-
-/** What the operator surface shows about a file, from its processed primary header. */
-async function describe(path: string): Promise<{ instrument: string | undefined; imageType: string | null; object: string | null; exptime: number | null }> {
-  const s = await withFileSource(path, readStructure);
-  const h = s.hdus[0]!.header;
+function jobOf(ctx: JobContext, row: LedgerRow): Job {
+  const { config } = ctx;
+  const name = basename(row.path);
+  const parts = nameParts(name, new RegExp(config.watch.namePattern));
+  const obsDate = parts.obsDate ?? row.obsDate ?? 'unknown-date';
   return {
-    instrument: h.string('INSTRUME')?.trim(),
-    imageType: h.string('IMAGETYP') ?? null,
-    object: h.string('OBJECT') ?? null,
-    exptime: h.number('EXPTIME') ?? null,
+    ctx, row, name, obsDate,
+    channel: parts.channel ?? row.channel ?? 'unknown',
+    dayDir: join(config.paths.procDir, obsDate),
+    // A ledger that cannot be written for now (locked, disk full, read-only) holds the job at
+    // that step until it can: the record never falls behind what was done on disk.
+    record: (fn) => whenLedgerWritable(fn, { clock: ctx.clock, logger: ctx.logger, what: name, signal: ctx.signal, random: ctx.random }),
   };
 }
 

@@ -1,19 +1,38 @@
 /**
  * When is a raw file complete? (behaviour.md §3). azcam writes in place under the final name,
  * then reopens the file to append CONPARS, then sends the UDP trigger; over NFS, attribute
- * caching can make a file look still for a moment. A file is ready when its headers' implied
- * length equals its length, it has the primary, IM1..IM4 and CONPARS, and its size and mtime held
- * still over the settle interval. A whole file without CONPARS is taken after a grace period; a
- * file still incomplete after the timeout, or broken and no longer changing, has failed.
+ * caching can make a file look still for a moment. A file is structurally whole when its
+ * headers' implied length equals its length and it has the primary, IM1..IM4 and CONPARS.
+ *
+ * - Named by a UDP trigger (azcam's word that it closed the file): whole is enough, processing
+ *   starts at once, with no settle interval.
+ * - Found by the watcher alone (no writer's word; NFS attribute caching): its size and mtime must
+ *   also hold still over the settle interval; a trigger arriving meanwhile ends that wait.
+ * - Either way, safety is at the end: immediately before the first final name appears, the raw
+ *   file's identity (dev/ino), size, mtime and ctime are compared with what was read
+ *   (`confirmSettled`); any change abandons the attempt and the file is waited for again.
+ *
+ * A whole file without CONPARS is taken after a grace period, trigger or not; a file still
+ * incomplete after the timeout, or broken and no longer changing, has failed.
  */
 import { stat } from 'node:fs/promises';
 import { FitsError, findHdu, readStructure, withFileSource } from '../fits/index.js';
 import { type ServiceClock, type Timers, sleep } from '../ops/clock.js';
 
+/**
+ * Which file a look saw, beyond size and mtime: a file replaced under the same name (new inode)
+ * or rewritten to the same size and mtime (ctime moves) is another file.
+ */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  ctimeMs: number;
+}
+
 /** What one look at a file shows. */
 export type Look =
-  | { state: 'complete'; size: number; mtimeMs: number }
-  | { state: 'no-conpars'; size: number; mtimeMs: number }
+  | { state: 'complete'; size: number; mtimeMs: number; identity?: FileIdentity }
+  | { state: 'no-conpars'; size: number; mtimeMs: number; identity?: FileIdentity }
   | { state: 'incomplete'; size: number; mtimeMs: number; reason: string }
   | { state: 'broken'; size: number; mtimeMs: number; error: FitsError }
   | { state: 'gone' };
@@ -43,10 +62,10 @@ export async function lookAt(path: string): Promise<Look> {
     // The file may have grown while its headers were read: then this look describes no single
     // state of it, and is taken as "still being written".
     const after = await stat(path);
-    if (after.size !== info.size || after.mtimeMs !== info.mtimeMs) {
+    if (after.size !== info.size || after.mtimeMs !== info.mtimeMs || !sameIdentity(identityOf(after), identityOf(info))) {
       return { size: after.size, mtimeMs: after.mtimeMs, state: 'incomplete', reason: 'changed while it was being read' };
     }
-    return { ...base, state: findHdu(s.hdus, 'CONPARS') ? 'complete' : 'no-conpars' };
+    return { ...base, identity: identityOf(info), state: findHdu(s.hdus, 'CONPARS') ? 'complete' : 'no-conpars' };
   } catch (err) {
     if (err instanceof FitsError) return { ...base, state: 'broken', error: err };
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'gone' };
@@ -79,7 +98,7 @@ export interface ReadinessOptions {
 }
 
 export type Readiness =
-  | { status: 'ready'; size: number; mtimeMs: number; conpars: boolean; warnings: string[]; settled: boolean }
+  | { status: 'ready'; size: number; mtimeMs: number; identity?: FileIdentity; conpars: boolean; warnings: string[]; settled: boolean }
   | { status: 'failed'; code: string; reason: string }
   | { status: 'gone' }
   | { status: 'aborted' };
@@ -111,13 +130,13 @@ export async function waitUntilReady(path: string, options: ReadinessOptions, fi
     const still = waitedInFull && unchanged;
 
     if (current.state === 'complete' && (still || options.early === true)) {
-      return { status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: true, warnings: [], settled: still };
+      return { status: 'ready', size: current.size, mtimeMs: current.mtimeMs, ...identityField(current), conpars: true, warnings: [], settled: still };
     }
     if (current.state === 'no-conpars') {
       wholeSinceMs = unchanged ? (wholeSinceMs ?? elapsedMs) : elapsedMs;
       if (still && elapsedMs - wholeSinceMs >= options.noConparsGraceMs) {
         return {
-          status: 'ready', size: current.size, mtimeMs: current.mtimeMs, conpars: false, settled: true,
+          status: 'ready', size: current.size, mtimeMs: current.mtimeMs, ...identityField(current), conpars: false, settled: true,
           warnings: [`no CONPARS table after ${Math.round(options.noConparsGraceMs / 1000)} s; processed without it (temperatures -999.9)`],
         };
       }
@@ -178,18 +197,51 @@ export class LookAgain {
   }
 }
 
+const identityOf = (info: { dev: number; ino: number; ctimeMs: number }): FileIdentity => ({ dev: info.dev, ino: info.ino, ctimeMs: info.ctimeMs });
+const sameIdentity = (a: FileIdentity, b: FileIdentity) => a.dev === b.dev && a.ino === b.ino && a.ctimeMs === b.ctimeMs;
+const identityField = (look: { identity?: FileIdentity }) => (look.identity === undefined ? {} : { identity: look.identity });
+
 /**
- * The second half of an early readiness: waits for `heldStill` (one settle interval after the
- * complete look, on the service's timers, so that a step of the wall clock neither shortens nor
- * stretches it), then checks that size and mtime have not changed since the look. False means
- * the file changed (or went): whatever was made from it must be thrown away and the file
- * waited for again.
+ * The settle interval of a file taken at its first whole look, on the service's timers (so that
+ * a step of the wall clock neither shortens nor stretches it). `end()` ends it at once: a UDP
+ * trigger, azcam's word that the file is closed, makes waiting any longer pointless.
  */
-export async function confirmSettled(path: string, seen: { size: number; mtimeMs: number; heldStill: Promise<void> }): Promise<boolean> {
+export class SettleWait {
+  readonly heldStill: Promise<void>;
+  private release!: () => void;
+
+  constructor(clock: Timers, ms: number) {
+    this.heldStill = new Promise<void>((resolve) => {
+      this.release = resolve;
+      if (ms <= 0) resolve();
+      else {
+        const timer = clock.setTimeout(resolve, ms);
+        this.release = () => {
+          clock.clearTimeout(timer);
+          resolve();
+        };
+      }
+    });
+  }
+
+  end(): void {
+    this.release();
+  }
+}
+
+/**
+ * The second half of an early readiness, called immediately before the first final name
+ * appears: waits for `heldStill` (the settle interval, or nothing for a triggered file), then
+ * checks that the raw file is still the one that was read: size, mtime and, when the look
+ * recorded them, dev/ino and ctime. False means the file changed (or went): whatever was made
+ * from it must be thrown away and the file waited for again.
+ */
+export async function confirmSettled(path: string, seen: { size: number; mtimeMs: number; identity?: FileIdentity | undefined; heldStill: Promise<void> }): Promise<boolean> {
   await seen.heldStill;
   const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
     throw err;
   });
-  return info !== undefined && info.size === seen.size && info.mtimeMs === seen.mtimeMs;
+  if (info === undefined || info.size !== seen.size || info.mtimeMs !== seen.mtimeMs) return false;
+  return seen.identity === undefined || sameIdentity(identityOf(info), seen.identity);
 }

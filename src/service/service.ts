@@ -12,11 +12,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import type { DatamanConfig } from '../ops/config.js';
 import { DatamanError } from '../errors.js';
-import { type ServiceClock, sleep, systemClock } from '../ops/clock.js';
+import { type ServiceClock, systemClock } from '../ops/clock.js';
 import { createLoggerFromConfig, type Logger, type RootLogger } from '../ops/logger.js';
 import { isLedgerUnavailable, openLedger, whenLedgerWritable, type Ledger, type LedgerOptions, type LedgerOrigin, type LedgerRow } from './ledger.js';
 import type { FsPort } from './deliver.js';
-import { LookAgain, waitUntilReady } from './readiness.js';
+import { LookAgain, SettleWait, waitUntilReady } from './readiness.js';
 import { RawWatcher, scanOnce } from './watcher.js';
 import { UdpTrigger, triggerOptionsFromConfig } from './udp-trigger.js';
 import { WorkerPool } from './worker-pool.js';
@@ -59,12 +59,16 @@ const PRIORITY = { udp: 10, drop: 5, watcher: 0, catchup: 0, cli: 5 } as const s
 
 interface Tracked {
   row: LedgerRow;
-  /** Taken at its first complete look: the job confirms the settle interval before delivery. */
+  /** The raw file as read at its first whole look: the job checks it is unchanged just before the first final name. */
   unsettled?: Unsettled | undefined;
   /** Raised when a UDP trigger arrives for a file already being waited for. */
   priority: number;
   /** A UDP trigger for a file still being waited for has it looked at again at once. */
   lookAgain: LookAgain;
+  /** Named by a UDP trigger: delivered without the settle interval (behaviour.md §3). */
+  triggered: boolean;
+  /** The settle interval of a watcher-found file, ended at once by a trigger. */
+  settle?: SettleWait | undefined;
   /** Temporaries of an abandoned attempt that could not be removed: the next attempt removes them. */
   leftovers?: string[];
 }
@@ -360,11 +364,15 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       // has it looked at again now rather than at the next poll (azcam sends the trigger once
       // the file is written).
       known.priority = Math.max(known.priority, PRIORITY[origin]);
-      if (origin === 'udp') known.lookAgain.now();
+      if (origin === 'udp') {
+        known.triggered = true;
+        known.lookAgain.now();
+        known.settle?.end();
+      }
       return;
     }
     const row = existing ?? this.ledger.note(absolute, origin, { channel, obsDate });
-    const tracked: Tracked = { row, priority: PRIORITY[origin], lookAgain: new LookAgain() };
+    const tracked: Tracked = { row, priority: PRIORITY[origin], lookAgain: new LookAgain(), triggered: origin === 'udp' };
     this.tracked.set(absolute, tracked);
     this.follow(absolute, tracked);
   }
@@ -393,8 +401,11 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       this.tracked.delete(path);
       return;
     }
-    // The settle interval runs from here on the service's timers (a wall-clock step cannot cut it short).
-    tracked.unsettled = readiness.settled ? undefined : { size: readiness.size, mtimeMs: readiness.mtimeMs, heldStill: sleep(this.clock, w.settleMs) };
+    // A triggered file needs no settle interval; a watcher-found one waits for it from here, on
+    // the service's timers (a wall-clock step cannot cut it short), unless a trigger ends it.
+    // Either way the job checks the raw file is unchanged just before the first final name.
+    tracked.settle = new SettleWait(this.clock, readiness.settled || tracked.triggered ? 0 : w.settleMs);
+    tracked.unsettled = { size: readiness.size, mtimeMs: readiness.mtimeMs, identity: readiness.identity, heldStill: tracked.settle.heldStill };
     for (const warning of readiness.warnings) this.logger.warn(`${name}: ${warning}`);
     const completeAt = this.clock.now();
     await this.record(name, () => this.ledger.setDetails(tracked.row.id, { size: readiness.size, mtimeMs: readiness.mtimeMs, completeAt, warnings: readiness.warnings }));
@@ -425,6 +436,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
         waitingAgain = true;
         tracked.row = outcome.row;
         tracked.unsettled = undefined;
+        tracked.settle = undefined;
         tracked.leftovers = outcome.leftovers;
         this.follow(path, tracked);
         return;
@@ -507,9 +519,10 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     const c = this.config;
     return {
       steps: { ...c.processing }, site: { ...c.site }, sensors: { ...c.sensors }, defaultSensors: { ...c.defaultSensors },
-      // Flushed on the worker, while the settle interval usually still runs: delivery's own
-      // flush of the processed file then finds nothing left to write.
-      timeZone: c.timeZone, checksums: c.delivery.checksums, fsync: true,
+      // Not flushed on the worker: the kernel writes the processed file back while the
+      // repository copy is made, and delivery's flush before its name (behaviour.md §6) waits
+      // only for what is left. Flushing here would put the two flushes one after the other.
+      timeZone: c.timeZone, checksums: c.delivery.checksums, fsync: false,
     };
   }
 

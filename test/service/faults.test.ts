@@ -278,7 +278,8 @@ test('a raw file rewritten larger just after it looked complete: nothing from th
 
 /**
  * A service whose first flush of a MODS1B repository copy hangs until `gate` is released (the
- * copy is made while the settle interval runs), watched for crashes and for partial files.
+ * copy is made before the raw file is checked and the names given), watched for crashes and for
+ * partial files.
  */
 async function startWithHeldCopy(t: { after(fn: () => unknown): void }) {
   const root = await tempDir(t);
@@ -527,4 +528,34 @@ test('the clock stepped back across local noon: waits, the CONPARS grace period 
   assert.ok(earlier.every((l) => l.startsWith('2026-01-15 1') && l.slice(11, 13) < '12'), 'only morning lines in the 20260115 file');
   assert.equal([...later, ...earlier].filter((l) => l.includes('| Done: mods1b.')).length, 4, 'no line lost or written twice');
   assert.deepEqual([...later, ...earlier].filter((l) => l.includes('| ERROR |')), []);
+});
+
+test('a triggered raw file replaced by another of the same size and mtime while its copy is made: nothing is named, the new bytes are delivered once', async (t) => {
+  const { root, crashes, gate, repo, s, stopObserving, counts } = await startWithHeldCopy(t);
+  const before = generateRaw({ roi: '1k', seq: 1, object: 'version A' });
+  const after = generateRaw({ roi: '1k', seq: 1, object: 'version B' });
+  assert.equal(before.bytes.length, after.bytes.length);
+  const path = rawPath(root, before.name);
+  const stamp = new Date('2026-01-15T10:00:00Z');
+  await writeFile(path, before.bytes);
+  await utimes(path, stamp, stamp);
+  const done = nextEvent(s.service, 'delivery:done');
+  await s.send(`proc /home/data/${before.name}`);
+  await gate.reached;
+  // Another file put under the name (new inode, ctime): size and mtime alone cannot tell.
+  await writeFile(`${path}.new`, after.bytes);
+  await utimes(`${path}.new`, stamp, stamp);
+  await rename(`${path}.new`, path);
+  gate.release();
+  await done;
+  await s.service.idle();
+
+  assert.deepEqual(crashes, []);
+  assert.ok(s.log.messages('info').some((m) => m.startsWith(`${before.name}: changed while it was processed`)), s.log.lines.join('\n'));
+  assert.deepEqual([...counts.entries()], [[before.name, 1]], 'delivered once');
+  const bytes = await readFile(join(repo, before.name));
+  assert.ok(bytes.includes(Buffer.from("'version B'")) && !bytes.includes(Buffer.from("'version A'")), 'made from the new file');
+  assert.deepEqual((await stopObserving()).bad, []);
+  assert.deepEqual(await tempsIn(repo), [], 'the abandoned copy was removed');
+  assert.deepEqual(await tempsIn(join(root, 'proc', '20260115')), [], 'and the processed temporary');
 });
