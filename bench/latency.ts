@@ -7,7 +7,7 @@
  * goes (processing and delivery, from the service's own debug log).
  */
 import { createSocket } from 'node:dgram';
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
