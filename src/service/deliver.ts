@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { FitsError, readStructure, SequentialChecksums, type Hdu } from '../fits/index.js';
-import { systemClock, type Clock } from '../ops/clock.js';
+import { systemClock, type Clock } from '../base/clock.js';
 import { uniqueName } from '../steps/unique-name.js';
 import { nodeFsPort, portByteSource, readFully, writeFully, type FsHandle, type FsPort, type FsStats } from './fs-port.js';
 import { DeliveryError, isTransientErrno, type DeliveryProgress, type DeliveryStep } from './delivery-errors.js';

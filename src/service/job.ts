@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readStructure, withFileSource } from '../fits/index.js';
 import { DatamanError } from '../errors.js';
-import { type ServiceClock, sleep } from '../ops/clock.js';
+import { type ServiceClock, sleep } from '../base/clock.js';
 import type { Logger } from '../ops/logger.js';
 import type { DatamanConfig } from '../ops/config.js';
 import { backoffMs, DeliveryError, prepareDelivery, prepareProcTemp, type DeliveryProgress, type DeliveryResult, type FsPort } from './deliver.js';

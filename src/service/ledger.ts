@@ -12,17 +12,17 @@ import { mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { isFsError } from '../errors.js';
-import type { Clock, Timers } from '../ops/clock.js';
+import type { Clock, Timers } from '../base/clock.js';
 import type { Logger } from '../ops/logger.js';
 import { backoffMs } from './delivery-errors.js';
 import {
   DETAIL_COLUMNS, LEDGER_ORIGINS, LEDGER_STATES, LedgerError, TRANSITIONS, migrate, prepare, toRow,
-  type JobColumns, type LedgerOrigin, type LedgerRow, type LedgerState, type Transition,
+  type Details, type JobColumns, type LedgerOrigin, type LedgerRow, type LedgerState, type Transition,
 } from './ledger-schema.js';
 
 export {
   LEDGER_ORIGINS, LEDGER_SCHEMA_VERSION, LEDGER_STATES, LedgerError,
-  type LedgerOrigin, type LedgerRow, type LedgerState,
+  type Details, type LedgerOrigin, type LedgerRow, type LedgerState,
 } from './ledger-schema.js';
 
 export interface LedgerOptions {
@@ -64,24 +64,6 @@ export interface ErrorInfo {
   message: string;
 }
 
-/** Fields filled as they become known; an absent field is left alone, `null` clears it. */
-export interface Details {
-  channel?: string | null;
-  imageType?: string | null;
-  object?: string | null;
-  /** Exposure time, s. */
-  exptime?: number | null;
-  /** `YYYYMMDD`. */
-  obsDate?: string | null;
-  /** Replaces the stored list. */
-  warnings?: readonly string[];
-  size?: number | null;
-  mtimeMs?: number | null;
-  /** sha256 of the raw file, hex. */
-  checksum?: string | null;
-  /** When the file was found complete, ms since the epoch. */
-  completeAt?: number | null;
-}
 
 export type StateCounts = Record<LedgerState, number>;
 
@@ -289,6 +271,7 @@ class SqliteLedger implements Ledger {
     this.s = prepare(db);
     // Immediate: takes the write lock before the read, so no other connection can insert the
     // same raw path between our SELECT and INSERT (the unique index would refuse it anyway).
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called here, not detached: the rule misreads better-sqlite3's generic method type
     this.noteTx = db.transaction((path: string, origin: LedgerOrigin, input: NoteInput): JobColumns => {
       if (origin !== 'drop') {
         const found = this.s.rawByPath.get(path);

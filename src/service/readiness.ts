@@ -8,7 +8,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { FitsError, findHdu, readStructure, withFileSource } from '../fits/index.js';
-import { type ServiceClock, type Timers, sleep } from '../ops/clock.js';
+import { type ServiceClock, type Timers, sleep } from '../base/clock.js';
 
 /** What one look at a file shows. */
 export type Look =

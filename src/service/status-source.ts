@@ -11,7 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
 import { access, open, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DatamanService } from './service.js';
+import type { ServiceView } from './events.js';
+import type { Clock } from '../base/clock.js';
+import type { DatamanConfig } from '../ops/config.js';
 import type { Ledger, LedgerCounts, LedgerRow, LedgerState } from './ledger.js';
 import { VERSION } from '../version.js';
 
@@ -61,13 +63,21 @@ export interface SourcesAliveGetter {
   sourcesAlive?(): SourcesAlive;
 }
 
+/** What the status source reads from a running service. */
+export interface StatusSubject extends ServiceView, SourcesAliveGetter {
+  readonly uptimeMs: number;
+  readonly udp: { address: string; port: number } | undefined;
+  readonly config: DatamanConfig;
+  readonly clock: Clock;
+}
+
 export interface StatusSourceOptions {
   /** Folder of the quick-look PNGs `<chan>.png` (the quick-look updater's `dir`). */
   quickLookDir: string;
 }
 
 /** The status source of a running service. */
-export function statusSourceFor(service: DatamanService & SourcesAliveGetter, options: StatusSourceOptions): StatusSource {
+export function statusSourceFor(service: StatusSubject, options: StatusSourceOptions): StatusSource {
   const { config, clock } = service;
   const startedAt = clock.now() - service.uptimeMs;
   let stopped = false;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeRaw } from '../../src/simulate/index.js';
 import { openLedger } from '../../src/service/ledger.js';
-import { systemClock } from '../../src/ops/clock.js';
+import { systemClock } from '../../src/base/clock.js';
 import { createPrng } from '../../src/simulate/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { makeFolders, observeRepo, serviceConfigText } from '../helpers/service.js';
@@ -20,10 +20,13 @@ function startChild(configPath: string, crash?: string): { child: ChildProcess; 
   let out = '';
   const waiters: Array<{ test: () => boolean; resolve: () => void }> = [];
   const check = () => {
-    for (const w of waiters.splice(0)) (w.test() ? w.resolve() : waiters.push(w));
+    for (const w of waiters.splice(0)) {
+      if (w.test()) w.resolve();
+      else waiters.push(w);
+    }
   };
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); check(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); check(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
   const until = (test: () => boolean) => new Promise<void>((resolve, reject) => {
     if (test()) return resolve();
     waiters.push({ test, resolve });

@@ -1,5 +1,4 @@
-import type { Command } from 'commander';
-import type { CliContext } from '../context.js';
+import type { RegisterCommand } from './register.js';
 import { registerInspect } from './inspect.js';
 import { registerVerify } from './verify.js';
 import { registerProcess } from './process.js';
@@ -12,6 +11,7 @@ import { registerRequeue } from './requeue.js';
 import { registerReplay } from './replay.js';
 
 /** A command module adds its sub-command to the program. */
-export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 export const commands: RegisterCommand[] = [registerInspect, registerVerify, registerProcess, registerTime, registerSimulate, registerServe, registerNightlog, registerStatus, registerRequeue, registerReplay];
+
+export type { RegisterCommand } from './register.js';

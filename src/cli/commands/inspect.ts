@@ -3,7 +3,7 @@
  * and fitsheader. Reads headers only.
  */
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import type { RegisterCommand } from './register.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { type Card, type CardValue, type Hdu, readStructure, withFileSource } from '../../fits/index.js';
 

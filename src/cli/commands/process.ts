@@ -7,7 +7,7 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import type { RegisterCommand } from './register.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { DatamanError, isFsError, UsageError } from '../../errors.js';
 import { loadConfig } from '../../ops/config.js';

@@ -14,7 +14,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import type { RegisterCommand } from './register.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { isFsError, UsageError } from '../../errors.js';
 import { channelById, isCalendarDate } from '../../mods/channels.js';

@@ -8,7 +8,7 @@
  * command line or configuration (including a state folder holding no ledger).
  */
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import type { RegisterCommand } from './register.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import type { DatamanConfig } from '../../ops/config.js';
 import { LEDGER_STATES, type LedgerCounts, type LedgerRow, type LedgerState } from '../../service/ledger.js';

@@ -16,7 +16,7 @@ import {
   type Site,
 } from '../../time/index.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
-import type { RegisterCommand } from './index.js';
+import type { RegisterCommand } from './register.js';
 
 interface TimeOptions {
   date?: string;

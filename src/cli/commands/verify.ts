@@ -3,7 +3,7 @@
  * per file and one per problem; exit status 0 only when every file is sound.
  */
 import type { Command } from 'commander';
-import type { RegisterCommand } from './index.js';
+import type { RegisterCommand } from './register.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { FitsError, verifyFile, withFileSource } from '../../fits/index.js';
 import { DatamanError, isFsError } from '../../errors.js';
