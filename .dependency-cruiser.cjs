@@ -32,8 +32,15 @@ module.exports = {
       name: 'service-knows-nothing-of-cli',
       comment: 'The service knows nothing of the CLI that starts it.',
       severity: 'error',
-      from: { path: '^src/(service|ops)/' },
+      from: { path: '^src/service/' },
       to: { path: '^src/cli/' },
+    },
+    {
+      name: 'ops-beside-service-and-cli',
+      comment: 'ops (configuration, logging) serves the service and the CLI and imports neither.',
+      severity: 'error',
+      from: { path: '^src/ops/' },
+      to: { path: '^src/(service|cli)/' },
     },
   ],
   options: {
