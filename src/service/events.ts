@@ -26,7 +26,7 @@ export interface ServiceEvents {
  * What the things the service attaches (metrics, night log, quick looks, status) see of it:
  * its events, queue and ledger, never the class, so that none of them imports its parent.
  */
-export interface ServiceEventSource extends Pick<EventEmitter<ServiceEvents>, 'on' | 'off' | 'once'> {}
+export type ServiceEventSource = Pick<EventEmitter<ServiceEvents>, 'on' | 'off' | 'once'>;
 
 /** Files by stage: waiting to be complete, queued for a worker, being processed. */
 export interface QueueDepth {
