@@ -2,7 +2,7 @@
 // Runs every test/**/*.test.ts with the node test runner (TypeScript through tsx).
 // Node 20 does not expand globs in `node --test`, hence this small walker.
 // Usage: npm test [-- substring…]  (only test files whose path contains one of the substrings;
-// without a filter the sources and tests are type-checked first)
+// without a filter the sources and tests are type-checked, linted and layering-checked first)
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -35,6 +35,18 @@ if (filters.length === 0) {
   if (tsc.status !== 0) {
     console.error('type check failed');
     process.exit(tsc.status ?? 1);
+  }
+  // Lint with type information (eslint.config.js) and the layering rules (.dependency-cruiser.cjs).
+  const checks = [
+    ['lint', 'node_modules/eslint/bin/eslint.js', ['src', 'test', 'bench']],
+    ['layering check', 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs', ['src', '--config', '.dependency-cruiser.cjs']],
+  ];
+  for (const [name, bin, args] of checks) {
+    const run = spawnSync(process.execPath, [join(root, bin), ...args], { cwd: root, stdio: 'inherit' });
+    if (run.status !== 0) {
+      console.error(`${name} failed`);
+      process.exit(run.status ?? 1);
+    }
   }
 }
 const result = spawnSync(

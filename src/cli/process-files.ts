@@ -51,13 +51,13 @@ export interface ProcessFilesOptions {
 export async function processFiles(tasks: readonly FileTask[], o: ProcessFilesOptions): Promise<void> {
   const now = o.now ?? (() => performance.now());
   const lanes = Math.max(1, Math.min(o.jobs, tasks.length));
-  const { run, close } = lanes === 1 ? await onThisThread(o.options) : await onWorkers(lanes, o.options);
+  const lane = lanes === 1 ? await onThisThread(o.options) : await onWorkers(lanes, o.options);
   const results: Array<FileResult | undefined> = [];
   let flushed = 0;
   try {
     await inLanes(tasks, lanes, () => false, async (task, index) => {
       const started = now();
-      const result = await processTask(task, run, o.force, () => now() - started);
+      const result = await processTask(task, (raw, out) => lane.run(raw, out), o.force, () => now() - started);
       o.onSettled?.(result);
       results[index] = result;
       while (results[flushed] !== undefined) {
@@ -66,7 +66,7 @@ export async function processFiles(tasks: readonly FileTask[], o: ProcessFilesOp
       }
     });
   } finally {
-    await close();
+    await lane.close();
   }
 }
 
@@ -103,7 +103,7 @@ function failure(err: unknown, task: FileTask): { ok: false; code: string; messa
 
 async function onThisThread(options: WorkerOptions): Promise<{ run: ProcessOne; close(): Promise<void> }> {
   const [{ processFile }, { defaultLeapSeconds }, { systemClock }] = await Promise.all([
-    import('../steps/pipeline.js'), import('../time/index.js'), import('../ops/clock.js'),
+    import('../steps/pipeline.js'), import('../time/index.js'), import('../base/clock.js'),
   ]);
   const full = { ...options, leapSeconds: defaultLeapSeconds(), clock: systemClock };
   return { run: (raw, out) => processFile(raw, out, full), close: async () => {} };

@@ -177,7 +177,7 @@ export async function rebuildNightLog(folder: string, instrumentId: string, obsD
       entries.push({ file, header: await readPrimaryHeader(file) });
     } catch (err) {
       if (!(err instanceof DatamanError) && !isFsError(err)) throw err;
-      skipped.push({ file, error: err as Error });
+      skipped.push({ file, error: err });
     }
   }
   const path = await writeNightLog(folder, instrumentId, obsDate, entries);

@@ -64,7 +64,7 @@ export class Reader {
     }
     const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) this.fail(key, `an integer from ${min} to ${max}`, value);
-    return n as number;
+    return n;
   }
 
   number(value: unknown, key: string, fallback: number, min: number, max: number): number {

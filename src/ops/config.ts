@@ -290,7 +290,7 @@ function fileMode(r: Reader, value: unknown, key: string, fallback: number): num
   if (value === undefined || value === null) return fallback;
   const text = typeof value === 'number' ? String(value) : value;
   if (typeof text !== 'string' || !/^0?[0-7]{3}$/.test(text.trim())) r.fail(key, 'an octal file mode such as "0644"', value);
-  return parseInt((text as string).trim(), 8);
+  return parseInt((text).trim(), 8);
 }
 
 function sensorMap(r: Reader, value: unknown): Record<string, TemperatureSensors> {

@@ -16,9 +16,9 @@ import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import winston from 'winston';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../base/clock.js';
 import type { DatamanConfig } from './config.js';
-import { localParts } from './local-time.js';
+import { localParts } from '../base/local-time.js';
 import { observingDate } from './obs-date.js';
 
 /** Levels, most severe first (winston's order); printed as Python's logging spells them. */

@@ -3,7 +3,7 @@
  * that starts at local noon. It names the processed-file folder `<procDir>/<obsDate>/` and the log
  * file, and agrees with the date azcam-mods ≥ 1.1.12 writes into raw file names.
  */
-import { localParts } from './local-time.js';
+import { localParts } from '../base/local-time.js';
 
 const DAY_MS = 86_400_000;
 

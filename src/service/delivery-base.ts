@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { systemClock, type Clock } from '../ops/clock.js';
+import { systemClock, type Clock } from '../base/clock.js';
 import { uniqueName } from '../steps/unique-name.js';
 import { nodeFsPort, type FsHandle, type FsPort, type FsStats } from './fs-port.js';
 import { DeliveryError, isTransientErrno, type DeliveryProgress, type DeliveryStep } from './delivery-errors.js';

@@ -1,4 +1,5 @@
-import type { LedgerOrigin, LedgerRow } from './ledger.js';
+import type { EventEmitter } from 'node:events';
+import type { Ledger, LedgerOrigin, LedgerRow } from './ledger.js';
 import type { DeliveryResult } from './deliver.js';
 
 /** Everything the service reports, by `noun:verb` name (tests and the status page listen). */
@@ -19,4 +20,23 @@ export interface ServiceEvents {
   'delivery:done': [row: LedgerRow, result: DeliveryResult];
   /** The service stopped (all sources closed, the ledger closed). */
   'service:stopped': [reason: string];
+}
+
+/**
+ * What the things the service attaches (metrics, night log, quick looks, status) see of it:
+ * its events, queue and ledger, never the class, so that none of them imports its parent.
+ */
+export type ServiceEventSource = Pick<EventEmitter<ServiceEvents>, 'on' | 'off' | 'once'>;
+
+/** Files by stage: waiting to be complete, queued for a worker, being processed. */
+export interface QueueDepth {
+  waiting: number;
+  queued: number;
+  running: number;
+}
+
+/** A running service as its read-only surfaces see it. */
+export interface ServiceView extends ServiceEventSource {
+  readonly queueDepth: QueueDepth;
+  readonly ledgerHandle: Ledger;
 }

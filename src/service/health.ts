@@ -12,9 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, open, statfs, unlink } from 'node:fs/promises';
 import { dirname, join, relative, isAbsolute } from 'node:path';
-import type { Clock } from '../ops/clock.js';
+import type { Clock } from '../base/clock.js';
 import { isLedgerUnavailable, type Ledger, type LedgerRow } from './ledger.js';
-import type { StatusSource } from './status-source.js';
 import type { PollAge } from './watcher.js';
 
 /** One reason the service is not doing its job. */
@@ -189,8 +188,19 @@ export function ledgerReportingTo(ledger: Ledger, health: Pick<LiveHealth, 'ledg
   });
 }
 
+/** What a health check reads of the service (the status source is one). */
+export interface HealthSubject {
+  now(): number;
+  sources(): { watcher: boolean; udp: boolean; drop: boolean | null };
+  readonly ledger: Pick<Ledger, 'recent'>;
+  readonly repoDir: string;
+  readonly procDir: string;
+  /** What the service knows of its own health; none for a bare source. */
+  readonly health?: LiveHealthSource | undefined;
+}
+
 /** First-seen times of the problems found by the last check of each source, by key. */
-const firstSeen = new WeakMap<StatusSource, Map<string, number>>();
+const firstSeen = new WeakMap<HealthSubject, Map<string, number>>();
 
 /**
  * Checks everything: the sources alive, the ledger answering, repoDir writable, room on repoDir
@@ -199,7 +209,7 @@ const firstSeen = new WeakMap<StatusSource, Map<string, number>>();
  * dot-files): `access(W_OK)` alone says yes to root on any mode and to a regular file standing
  * where the folder should be.
  */
-export async function checkHealth(source: StatusSource): Promise<HealthReport> {
+export async function checkHealth(source: HealthSubject): Promise<HealthReport> {
   const found: Finding[] = [];
   const alive = source.sources();
   const dead = (what: string) => found.push({ code: 'source-dead', message: `the ${what} is not running` });
@@ -225,7 +235,7 @@ export async function checkHealth(source: StatusSource): Promise<HealthReport> {
   return report(source, found);
 }
 
-function report(source: StatusSource, found: Finding[]): HealthReport {
+function report(source: HealthSubject, found: Finding[]): HealthReport {
   const now = source.now();
   const before = firstSeen.get(source) ?? new Map<string, number>();
   const seen = new Map<string, number>();

@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { readStructure, withFileSource } from '../fits/index.js';
 import { DatamanError } from '../errors.js';
-import type { ServiceClock } from '../ops/clock.js';
+import type { ServiceClock } from '../base/clock.js';
 import type { Logger } from '../ops/logger.js';
 import type { DatamanConfig } from '../ops/config.js';
 import { prepareDelivery, prepareProcTemp, type DeliveryProgress, type DeliveryResult, type FsPort, type PreparedDelivery } from './deliver.js';

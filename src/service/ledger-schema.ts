@@ -7,7 +7,25 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { DatamanError } from '../errors.js';
-import type { Details } from './ledger.js';
+
+/** Fields filled as they become known; an absent field is left alone, `null` clears it. */
+export interface Details {
+  channel?: string | null;
+  imageType?: string | null;
+  object?: string | null;
+  /** Exposure time, s. */
+  exptime?: number | null;
+  /** `YYYYMMDD`. */
+  obsDate?: string | null;
+  /** Replaces the stored list. */
+  warnings?: readonly string[];
+  size?: number | null;
+  mtimeMs?: number | null;
+  /** sha256 of the raw file, hex. */
+  checksum?: string | null;
+  /** When the file was found complete, ms since the epoch. */
+  completeAt?: number | null;
+}
 
 /** Where a job came from. Every origin but `drop` names a file in a raw folder. */
 export type LedgerOrigin = 'watcher' | 'udp' | 'drop' | 'catchup' | 'cli';

@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { isFsError } from '../errors.js';
-import { sleepUnlessAborted, type Clock, type Timers } from '../ops/clock.js';
+import { sleepUnlessAborted, type Clock, type Timers } from '../base/clock.js';
 import type { Logger } from '../ops/logger.js';
 import { backoffMs } from './delivery-errors.js';
 import {
@@ -275,6 +275,7 @@ class SqliteLedger implements Ledger {
     this.s = prepare(db);
     // Immediate: takes the write lock before the read, so no other connection can insert the
     // same raw path between our SELECT and INSERT (the unique index would refuse it anyway).
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called here, not detached: the rule misreads better-sqlite3's generic method type
     this.noteTx = db.transaction((path: string, origin: LedgerOrigin, input: NoteInput): JobColumns => {
       if (origin !== 'drop') {
         const found = this.s.rawByPath.get(path);

@@ -8,7 +8,7 @@
  * own times (the service clock), not measured here.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DatamanService } from './service.js';
+import type { ServiceView } from './events.js';
 import type { LedgerRow } from './ledger.js';
 import { LEDGER_STATES } from './ledger.js';
 import type { DeliveryResult } from './deliver.js';
@@ -22,7 +22,7 @@ import { HEALTH_CODES, type HealthReport } from './health.js';
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = Object.freeze([0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 120]);
 
 /** What the metrics read from the service: its events, queue and ledger. */
-export type MetricsSubject = Pick<DatamanService, 'on' | 'off' | 'queueDepth' | 'ledgerHandle'>;
+export type MetricsSubject = ServiceView;
 
 export interface MetricsOptions {
   /** Also export Node's process metrics (memory, CPU, event-loop lag) as `dataman_process_*` etc. @default true */

@@ -5,11 +5,11 @@
 import { basename } from 'node:path';
 import { appendNightLog, readPrimaryHeader } from '../nightlog/index.js';
 import type { Logger } from '../ops/logger.js';
-import type { DatamanService } from './service.js';
+import type { ServiceEventSource } from './events.js';
 import type { LedgerRow } from './ledger.js';
 import type { DeliveryResult } from './deliver.js';
 
-export function attachNightLog(service: DatamanService, folder: string, logger: Logger): { detach(): void; idle(): Promise<void> } {
+export function attachNightLog(service: ServiceEventSource, folder: string, logger: Logger): { detach(): void; idle(): Promise<void> } {
   let chain: Promise<void> = Promise.resolve();
   const onDelivered = (row: LedgerRow, result: DeliveryResult) => {
     // One append at a time keeps lines in delivery order.

@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { MissingMergedError, writeQuickLook, type QuickLookOptions } from '../quicklook/index.js';
 import type { Logger } from '../ops/logger.js';
-import type { DatamanService } from './service.js';
+import type { ServiceEventSource } from './events.js';
 import type { LedgerRow } from './ledger.js';
 import type { DeliveryResult } from './deliver.js';
 import { quickLookPath } from './status-source.js';
@@ -44,7 +44,7 @@ interface ChannelWork {
 }
 
 /** Listens for `delivery:done` on the service and writes each channel's quick look. */
-export function attachQuickLookUpdater(service: Pick<DatamanService, 'on' | 'off' | 'logger'>, options: QuickLookUpdaterOptions): QuickLookUpdater {
+export function attachQuickLookUpdater(service: ServiceEventSource & { readonly logger: Logger }, options: QuickLookUpdaterOptions): QuickLookUpdater {
   const { dir } = options;
   const logger = options.logger ?? service.logger.child('quicklook');
   const work = new Map<string, ChannelWork>();

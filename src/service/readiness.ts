@@ -17,7 +17,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { FitsError, findHdu, readStructure, withFileSource } from '../fits/index.js';
-import { type ServiceClock, type Timers, sleep } from '../ops/clock.js';
+import { type ServiceClock, type Timers, sleep } from '../base/clock.js';
 
 /**
  * Which file a look saw, beyond size and mtime: a file replaced under the same name (new inode)

@@ -12,7 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import type { DatamanConfig } from '../ops/config.js';
 import { DatamanError } from '../errors.js';
-import { type ServiceClock, systemClock } from '../ops/clock.js';
+import { type ServiceClock, systemClock } from '../base/clock.js';
 import { createLoggerFromConfig, type Logger, type RootLogger } from '../ops/logger.js';
 import { isLedgerUnavailable, openLedger, whenLedgerWritable, type Ledger, type LedgerOptions, type LedgerOrigin, type LedgerRow } from './ledger.js';
 import type { FsPort } from './deliver.js';
@@ -23,7 +23,7 @@ import { WorkerPool } from './worker-pool.js';
 import { nameParts, runJob, sha256File, type JobContext, type Unsettled } from './job.js';
 import { ensureDropFolders, fileDrop } from './drop-folder.js';
 import { removeStaleTemps } from './recovery.js';
-import type { ServiceEvents } from './events.js';
+import type { QueueDepth, ServiceEvents } from './events.js';
 import type { WorkerOptions } from './worker-protocol.js';
 import { attachMetrics } from './metrics.js';
 import { attachQuickLookUpdater } from './quicklook-updater.js';
@@ -163,7 +163,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     this.queue = new PQueue({ concurrency: config.queue.concurrency });
     // Attached before any intake so that no delivery is missed.
     const quickLooks = attachQuickLookUpdater(this, { dir: config.paths.quickLookDir, logger: this.logger.child('quicklook') });
-    this.onRelease('quick looks', async () => { quickLooks.detach(); await quickLooks.idle(); });
+    this.onRelease('quick looks', async () => { await quickLooks.detach(); await quickLooks.idle(); });
     // One status source, so that /healthz, the page and the metrics agree on each problem's `since`.
     const status = statusSourceFor(this, { quickLookDir: quickLooks.dir });
     const metrics = attachMetrics(this, { health: () => checkHealth(status) });
@@ -272,7 +272,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     return this.clock.now() - this.startedAt;
   }
 
-  get queueDepth(): { waiting: number; queued: number; running: number } {
+  get queueDepth(): QueueDepth {
     const waiting = [...this.tracked.values()].filter((t) => t.row.state === 'waiting' || t.row.state === 'seen').length;
     return { waiting, queued: this.queue.size, running: this.queue.pending };
   }

@@ -10,9 +10,11 @@
 import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DatamanService } from './service.js';
+import type { ServiceView } from './events.js';
+import type { Clock } from '../base/clock.js';
+import type { DatamanConfig } from '../ops/config.js';
 import type { Ledger, LedgerCounts, LedgerRow, LedgerState } from './ledger.js';
-import type { LiveHealthSource } from './health.js';
+import type { HealthSubject, LiveHealthSource } from './health.js';
 import { VERSION } from '../version.js';
 
 export { checkHealth, healthLine, repoDirWritable, HEALTH_CODES, type HealthProblem, type HealthReport } from './health.js';
@@ -32,7 +34,7 @@ export interface QueueDepth {
 }
 
 /** Everything the status page, `/status.json` and `/healthz` read. */
-export interface StatusSource {
+export interface StatusSource extends HealthSubject {
   /** dataman's version (package.json). */
   readonly version: string;
   /** The configuration file the service runs with (undefined for built-in defaults). */
@@ -52,8 +54,6 @@ export interface StatusSource {
   readonly procDir: string;
   /** Path of the latest quick-look PNG of a channel, or undefined when there is none yet. */
   quickLook(channel: string): string | undefined;
-  /** What the service knows of its own health (retries, watcher, waits, ledger writes); none for a bare source. */
-  readonly health?: LiveHealthSource | undefined;
   /** Folder for the quick looks of single files (their own pages), made on first view. Without it, file pages show none. */
   readonly fileQuickLookDir?: string | undefined;
 }
@@ -68,13 +68,21 @@ export interface SourcesAliveGetter {
   readonly liveHealth?: LiveHealthSource | undefined;
 }
 
+/** What the status source reads from a running service. */
+export interface StatusSubject extends ServiceView, SourcesAliveGetter {
+  readonly uptimeMs: number;
+  readonly udp: { address: string; port: number } | undefined;
+  readonly config: DatamanConfig;
+  readonly clock: Clock;
+}
+
 export interface StatusSourceOptions {
   /** Folder of the quick-look PNGs `<chan>.png` (the quick-look updater's `dir`). */
   quickLookDir: string;
 }
 
 /** The status source of a running service. */
-export function statusSourceFor(service: DatamanService & SourcesAliveGetter, options: StatusSourceOptions): StatusSource {
+export function statusSourceFor(service: StatusSubject, options: StatusSourceOptions): StatusSource {
   const { config, clock } = service;
   const startedAt = clock.now() - service.uptimeMs;
   let stopped = false;

@@ -86,7 +86,7 @@ export class WorkerPool {
     if (index >= 0 && !this.closed) {
       void slot.worker.terminate();
       this.slots[index] = this.spawn();
-      this.release(this.slots[index]!);
+      this.release(this.slots[index]);
     }
   }
 

@@ -1,14 +1,25 @@
 import { defaultLeapSeconds, LBT_SITE } from '../time/index.js';
-import type { DatamanConfig } from '../ops/config.js';
 import {
   ALL_STEPS_ON, REFERENCE_DEFAULT_SENSORS, REFERENCE_SENSORS, systemClock, type Clock, type ProcessingOptions,
 } from './types.js';
+
+/**
+ * The part of a configuration the steps read (the service's `DatamanConfig` fits it); the steps
+ * own this type so that they know nothing of ops/.
+ */
+export interface ProcessingConfig {
+  processing: ProcessingOptions['steps'];
+  site: ProcessingOptions['site'];
+  sensors: ProcessingOptions['sensors'];
+  defaultSensors: ProcessingOptions['defaultSensors'];
+  timeZone?: string | undefined;
+}
 
 /** The options a worker thread can be sent: it loads its own leap seconds and has its own clock. */
 export type PortableProcessingOptions = Omit<ProcessingOptions, 'leapSeconds' | 'clock'>;
 
 /** Processing options from a configuration, or the reference defaults, without the tables. */
-export function portableProcessingOptions(config: DatamanConfig | undefined): PortableProcessingOptions {
+export function portableProcessingOptions(config: ProcessingConfig | undefined): PortableProcessingOptions {
   return {
     steps: { ...(config?.processing ?? ALL_STEPS_ON) },
     site: config?.site ?? LBT_SITE,
@@ -19,6 +30,6 @@ export function portableProcessingOptions(config: DatamanConfig | undefined): Po
 }
 
 /** Processing options from a configuration, or the reference defaults without one. */
-export function processingOptions(config: DatamanConfig | undefined, clock: Clock = systemClock): ProcessingOptions {
+export function processingOptions(config: ProcessingConfig | undefined, clock: Clock = systemClock): ProcessingOptions {
   return { ...portableProcessingOptions(config), leapSeconds: defaultLeapSeconds(), clock };
 }

@@ -75,7 +75,7 @@ export function fixDetsec(raw: RawFile): StepOutcome {
     image.header.set('DETSEC', s.detsec[i]!, { comment: 'Corrected DETSEC', kind: 'string' });
     image.header.set('CCDSEC', s.detsec[i]!, { comment: 'Corrected CCDSEC', kind: 'string' });
   });
-  const ltvKind = (v: number) => (Number.isInteger(v) ? 'integer' : 'real') as 'integer' | 'real';
+  const ltvKind = (v: number) => (Number.isInteger(v) ? 'integer' : 'real');
   for (const image of [im2, im4]) image.header.set('LTV1', s.ltv1Flipped, { comment: 'Corrected LTV1', kind: ltvKind(s.ltv1Flipped) });
   for (const image of [im3, im4]) image.header.set('LTV2', s.ltv2Upper, { comment: 'Corrected LTV2', kind: ltvKind(s.ltv2Upper) });
   return applied('fixDETSEC', warnings);

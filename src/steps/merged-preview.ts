@@ -35,7 +35,7 @@ export interface MergedImage {
    * The big-endian float32 pixels, first FITS row first, a few rows at a time with their
    * ones'-complement sum. The chunks share one buffer: each is valid until the next is asked for.
    */
-  chunks(): Iterable<DataChunk>;
+  chunks: () => Iterable<DataChunk>;
   /** Bias statistics per MODS quadrant Q1..Q4. */
   quadrantStats: [RegionStats, RegionStats, RegionStats, RegionStats];
   /**
@@ -45,7 +45,7 @@ export interface MergedImage {
    */
   storedData: Map<Hdu, { bytes: Buffer; datasum: number }>;
   /** Gives the memory back for the next file; the chunks and `storedData` are then invalid. */
-  release(): void;
+  release: () => void;
 }
 
 export class MergeError extends Error {}

@@ -6,7 +6,7 @@
  */
 import { open, rm } from 'node:fs/promises';
 import { FileSource, writeFits, type Hdu, type HduOutput, type WriteResult } from '../fits/index.js';
-import { isoUtcSeconds } from '../ops/local-time.js';
+import { isoUtcSeconds } from '../base/local-time.js';
 import { openRawFile, type RawFile } from './raw-file.js';
 import { fixDetsec } from './fix-detsec.js';
 import { fixDateTime } from './fix-date-time.js';

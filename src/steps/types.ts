@@ -26,9 +26,9 @@ export interface TemperatureSensors {
   base: string;
 }
 
-export type { Clock } from '../ops/clock.js';
-import type { Clock } from '../ops/clock.js';
-export { systemClock } from '../ops/clock.js';
+export type { Clock } from '../base/clock.js';
+import type { Clock } from '../base/clock.js';
+export { systemClock } from '../base/clock.js';
 
 export interface ProcessingOptions {
   steps: StepSwitches;

@@ -4,7 +4,7 @@
  * when the usual name is already taken.
  */
 import type { Header } from '../fits/index.js';
-import { compactDate, compactTime, localParts } from '../ops/local-time.js';
+import { compactDate, compactTime, localParts } from '../base/local-time.js';
 import { applied, type Clock, type StepOutcome } from './types.js';
 
 export function uniqueName(instrumentId: string, clock: Clock, timeZone?: string): string {

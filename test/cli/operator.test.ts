@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { StatusDocument } from '../../src/cli/commands/status.js';
 import { serviceRunning } from '../../src/cli/operator.js';
 import { parseConfig } from '../../src/ops/config.js';
-import { systemClock } from '../../src/ops/clock.js';
+import { systemClock } from '../../src/base/clock.js';
 import { openLedger } from '../../src/service/ledger.js';
 import { generateRaw, writeRaw } from '../../src/simulate/index.js';
 import { runCli } from '../helpers/cli.js';

@@ -38,9 +38,9 @@ async function compareWithOracle(p: Processed): Promise<{ worstTimeS: number }> 
     if (TIME_KEYS.has(key)) {
       const diff = Math.abs((ours as number) - (value as number));
       worstTimeS = Math.max(worstTimeS, diff * 86400);
-      assert.ok(diff < FIVE_MICROSECONDS_IN_DAYS, `${key}: ours ${ours}, astropy ${value} (${(diff * 86400 * 1e6).toFixed(3)} µs)`);
+      assert.ok(diff < FIVE_MICROSECONDS_IN_DAYS, `${key}: ours ${String(ours)}, astropy ${value} (${(diff * 86400 * 1e6).toFixed(3)} µs)`);
     } else if (typeof value === 'number') {
-      assert.ok(Math.abs((ours as number) - value) <= 1e-12 * Math.max(1, Math.abs(value)), `${key}: ours ${ours}, expected ${value}`);
+      assert.ok(Math.abs((ours as number) - value) <= 1e-12 * Math.max(1, Math.abs(value)), `${key}: ours ${String(ours)}, expected ${value}`);
     } else {
       assert.equal(ours, value, key);
     }

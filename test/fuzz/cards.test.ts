@@ -102,7 +102,7 @@ test('a parsed card re-formatted without its image parses back to the same keywo
         // Representable means: a standard keyword (or a HIERARCH one, which may not fit again
         // with normalised spacing) and a finite value.
         const finite = !(
-          (card.kind === 'real' && !Number.isFinite(card.value as number)) ||
+          (card.kind === 'real' && !Number.isFinite(card.value)) ||
           (card.kind === 'complex' && !(Number.isFinite((card.value as { re: number }).re) && Number.isFinite((card.value as { im: number }).im)))
         );
         assert.ok(card.hierarch === true || !STANDARD_KEYWORD.test(card.keyword) || !finite,
@@ -233,7 +233,7 @@ test('HIERARCH cards of any type round-trip or raise CardFormatError when they d
       assert.equal(card.hierarch, true);
       assert.equal(card.keyword, keyword);
       assert.equal(card.kind, kind);
-      assert.ok(sameValue(kind, card.value, kind === 'string' ? (v as string).trimEnd() : v));
+      assert.ok(sameValue(kind, card.value, kind === 'string' ? (v).trimEnd() : v));
       assertCommentKept(comment, card.comment, r.value);
     }),
     fuzzParameters(),

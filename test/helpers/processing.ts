@@ -6,7 +6,7 @@ import { processFile, type ProcessFileResult } from '../../src/steps/pipeline.js
 import { processingOptions } from '../../src/steps/defaults.js';
 import { bufferSource, readHdus, type Hdu } from '../../src/fits/index.js';
 import { readFile } from 'node:fs/promises';
-import { ManualClock } from '../../src/ops/clock.js';
+import { ManualClock } from '../../src/base/clock.js';
 import type { ProcessingOptions } from '../../src/steps/types.js';
 
 /** Processing on 2026-01-15 05:00:00 UTC (22:00 MST), in Arizona time. */

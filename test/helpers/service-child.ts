@@ -21,10 +21,13 @@ export function startChild(configPath: string, env: Record<string, string> = {})
   let out = '';
   const waiters: Array<{ test: () => boolean; resolve: () => void }> = [];
   const check = () => {
-    for (const w of waiters.splice(0)) (w.test() ? w.resolve() : waiters.push(w));
+    for (const w of waiters.splice(0)) {
+      if (w.test()) w.resolve();
+      else waiters.push(w);
+    }
   };
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); check(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); check(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
   const until = (test: (output: string) => boolean) => new Promise<void>((resolve, reject) => {
     if (test(out)) return resolve();
     waiters.push({ test: () => test(out), resolve });

@@ -98,9 +98,9 @@ test('appenders in several processes, released at once, leave whole lines and on
     cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'],
   }));
   // Wait until every child has loaded, then release them all together.
-  await Promise.all(children.map((c) => once(c.stdout!, 'data')));
+  await Promise.all(children.map((c) => once(c.stdout, 'data')));
   const exits = children.map((c) => once(c, 'exit'));
-  for (const c of children) c.stdin!.write('go\n');
+  for (const c of children) c.stdin.write('go\n');
   const codes = (await Promise.all(exits)).map(([code]) => code as number);
   assert.deepEqual(codes, Array(writers).fill(0));
   const expected: string[] = [];

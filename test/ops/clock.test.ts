@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock, sleepUnlessAborted } from '../../src/ops/clock.js';
+import { ManualClock, sleepUnlessAborted } from '../../src/base/clock.js';
 
 test('sleepUnlessAborted ends at once on abort and leaves no timer behind (a pending back-off would keep a stopped process alive)', async () => {
   const clock = new ManualClock();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { localParts } from '../../src/ops/local-time.js';
+import { localParts } from '../../src/base/local-time.js';
 
 test("the host's zone (Date getters) and the same zone named (Intl) give the same wall clock", () => {
   const saved = process.env.TZ;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ManualClock } from '../../src/ops/clock.js';
+import { ManualClock } from '../../src/base/clock.js';
 import { createLogger, formatLogLine, logFileName, memoryLogger, type TextSink } from '../../src/ops/logger.js';
 import { tempDir } from '../helpers/temp.js';
 

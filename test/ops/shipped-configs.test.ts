@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { isMap, isScalar, LineCounter, parseDocument, type Pair } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { DEFAULT_RAW_NAME_PATTERN, loadConfig, type DatamanConfig } from '../../src/ops/config.js';
 import { REFERENCE_DEFAULT_SENSORS, REFERENCE_SENSORS, STEP_NAMES } from '../../src/steps/types.js';
 import { LBT_SITE } from '../../src/time/index.js';
@@ -55,7 +55,7 @@ async function yamlKeys(file: string): Promise<Map<string, KeyLine>> {
   const keys = new Map<string, KeyLine>();
   const walk = (node: unknown, prefix: string) => {
     if (!isMap(node)) return;
-    for (const pair of node.items as Pair[]) {
+    for (const pair of node.items) {
       assert.ok(isScalar(pair.key) && pair.key.range, `${file}: a key under "${prefix}" is not a plain scalar`);
       const path = prefix === '' ? String(pair.key.value) : `${prefix}.${String(pair.key.value)}`;
       const line = lineCounter.linePos(pair.key.range[0]).line;

@@ -5,7 +5,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeRaw } from '../../src/simulate/index.js';
 import { openLedger } from '../../src/service/ledger.js';
-import { systemClock } from '../../src/ops/clock.js';
+import { systemClock } from '../../src/base/clock.js';
 import { createPrng } from '../../src/simulate/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { makeFolders, observeRepo, serviceConfigText } from '../helpers/service.js';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { bufferSource, verifyFile, withFileSource } from '../../src/fits/index.js';
-import { ManualClock } from '../../src/ops/clock.js';
+import { ManualClock } from '../../src/base/clock.js';
 import {
   backoffMs,
   deliver,

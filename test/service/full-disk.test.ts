@@ -15,7 +15,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeRaw } from '../../src/simulate/index.js';
 import { openLedger } from '../../src/service/ledger.js';
-import { systemClock } from '../../src/ops/clock.js';
+import { systemClock } from '../../src/base/clock.js';
 import { tempDir, stopBeforeRemoval } from '../helpers/temp.js';
 import { makeFolders, serviceConfigText } from '../helpers/service.js';
 import { startChild, type ServiceChild } from '../helpers/service-child.js';

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { rename } from 'node:fs/promises';
 import type Database from 'better-sqlite3';
 import { writeRaw } from '../../src/simulate/index.js';
-import { ManualClock } from '../../src/ops/clock.js';
+import { ManualClock } from '../../src/base/clock.js';
 import { attachMetrics } from '../../src/service/metrics.js';
 import { openLedger } from '../../src/service/ledger.js';
 import { checkHealth, HEALTH_CODES, LiveHealth, type HealthReport } from '../../src/service/health.js';

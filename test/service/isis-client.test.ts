@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { ManualClock } from '../../src/ops/clock.js';
+import { ManualClock } from '../../src/base/clock.js';
 import { memoryLogger } from '../../src/ops/logger.js';
 import { IsisClient, type CommandHandler } from '../../src/service/isis/client.js';
 import { IsisPeerNode, IsisPeerServer, type Address } from '../helpers/isis-peer.js';

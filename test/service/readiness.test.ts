@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ManualClock, sleep } from '../../src/ops/clock.js';
+import { ManualClock, sleep } from '../../src/base/clock.js';
 import { confirmSettled, LookAgain, lookAt, waitUntilReady, type Look, type Readiness } from '../../src/service/readiness.js';
 import { BadHeaderError } from '../../src/fits/index.js';
 import { tempDir } from '../helpers/temp.js';
@@ -198,7 +198,7 @@ test('triggers as frequent as they come cannot stop the incomplete timeout or th
     const lookAgain = new LookAgain();
     let result: Readiness | undefined;
     const done = waitUntilReady('/raw/mods1b.20260115.0001.fits', {
-      clock, settleMs: 500, pollMs: 1000, noConparsGraceMs: 5_000, incompleteTimeoutMs: 10_000, look: async () => looks[0]!, early: true, lookAgain,
+      clock, settleMs: 500, pollMs: 1000, noConparsGraceMs: 5_000, incompleteTimeoutMs: 10_000, look: async () => looks[0], early: true, lookAgain,
     }).then((r) => { result = r; });
     for (let i = 0; i < 2000 && result === undefined; i++) {
       lookAgain.now(); // a sender repeating `proc` every 100 ms

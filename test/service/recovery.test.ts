@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../src/ops/clock.js';
+import { ManualClock } from '../../src/base/clock.js';
 import { memoryLogger } from '../../src/ops/logger.js';
 import { LedgerError } from '../../src/service/ledger-schema.js';
 import { whenLedgerWritable, type LedgerRow } from '../../src/service/ledger.js';

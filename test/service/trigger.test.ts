@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { generateRaw } from '../../src/simulate/index.js';
 import { parseConfig } from '../../src/ops/config.js';
 import { memoryLogger } from '../../src/ops/logger.js';
-import { systemClock } from '../../src/ops/clock.js';
+import { systemClock } from '../../src/base/clock.js';
 import { openLedger } from '../../src/service/ledger.js';
 import { DatamanService } from '../../src/service/service.js';
 import { tempDir } from '../helpers/temp.js';

@@ -121,7 +121,7 @@ describe('pixel data', () => {
       return best;
     };
     const rows = [100, 400, 600, 900].map(peakRow);
-    for (const r of rows) assert.ok(Math.abs(r - rows[0]!) <= 1, `peak rows ${rows}`);
+    for (const r of rows) assert.ok(Math.abs(r - rows[0]!) <= 1, `peak rows ${rows.join(',')}`);
     assert.ok(rows[0]! > merged.height / 2, 'in the upper half (Q3/Q4)');
     assert.ok(merged.values[rows[0]! * merged.width + 600]! > 2000);
   });

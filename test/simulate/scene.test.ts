@@ -21,7 +21,7 @@ test('an object frame: bright sky lines cross the whole slit at the same columns
   const low = columnMedians(m, 50, 250);
   const high = columnMedians(m, 800, 1000);
   const lines = low.flatMap((v, x) => (v > 100 ? [x] : []));
-  assert.ok(lines.length >= 8, `sky-line columns ${lines}`);
+  assert.ok(lines.length >= 8, `sky-line columns ${lines.join(', ')}`);
   for (const x of lines) assert.ok(Math.abs(high[x]! - low[x]!) < 0.15 * low[x]! + 10, `column ${x}: ${low[x]} vs ${high[x]}`);
   const sky = median(Float64Array.from(low));
   assert.ok(sky > 2 && sky < 30, `sky continuum ${sky} DN`);

@@ -13,8 +13,8 @@ export function assertClose(actual: number, expected: number, tolerance: number,
 export function assertThrowsCode(fn: () => unknown, code: string, pattern?: RegExp): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(err instanceof Error, 'an Error');
-    assert.equal((err as Error & { code?: string }).code, code, (err as Error).message);
-    if (pattern) assert.match((err as Error).message, pattern);
+    assert.equal((err as Error & { code?: string }).code, code, (err).message);
+    if (pattern) assert.match((err).message, pattern);
     return true;
   });
 }

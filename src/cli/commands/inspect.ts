@@ -3,7 +3,8 @@
  * and fitsheader. Reads headers only.
  */
 import type { Command } from 'commander';
-import { descriptionOf, type RegisterCommand } from './index.js';
+import { descriptionOf } from './descriptions.js';
+import type { RegisterCommand } from './register.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { formatInspectText, inspectFile } from '../../fits/inspect-report.js';
 

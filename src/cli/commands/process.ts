@@ -10,12 +10,13 @@ import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { descriptionOf, type RegisterCommand } from './index.js';
+import { descriptionOf } from './descriptions.js';
+import type { RegisterCommand } from './register.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { UsageError } from '../../errors.js';
 import { outcomeMessages, STEP_NAMES, type StepName } from '../../steps/types.js';
 import { positiveInteger } from '../options.js';
-import { ProgressLine, type ProgressStream } from '../progress.js';
+import { ProgressLine } from '../progress.js';
 import type { FileResult, FileTask } from '../process-files.js';
 import type { DatamanConfig } from '../../ops/config.js';
 
@@ -65,7 +66,7 @@ processing a file hit an internal error (a bug: the stack is printed).
       const options = { ...portableProcessingOptions(config), checksums: opts.checksums, fsync: opts.force === true };
       if (steps !== undefined) options.steps = steps;
       const totalBytes = (await Promise.all(tasks.map((t) => stat(t.rawPath).then((s) => s.size, () => 0)))).reduce((a, b) => a + b, 0);
-      const progress = new ProgressLine(ctx.stderr as ProgressStream, tasks.length, totalBytes);
+      const progress = new ProgressLine(ctx.stderr, tasks.length, totalBytes);
       progress.draw();
       try {
         await processFiles(tasks, {

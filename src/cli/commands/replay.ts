@@ -14,7 +14,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { descriptionOf, type RegisterCommand } from './index.js';
+import { descriptionOf } from './descriptions.js';
+import type { RegisterCommand } from './register.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { isFsError, UsageError } from '../../errors.js';
 import { channelById, isCalendarDate } from '../../mods/channels.js';

@@ -4,7 +4,8 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { descriptionOf, type RegisterCommand } from './index.js';
+import { descriptionOf } from './descriptions.js';
+import type { RegisterCommand } from './register.js';
 import type { CliContext } from '../context.js';
 import { loadConfig } from '../../ops/config.js';
 import { DatamanService } from '../../service/service.js';

@@ -8,7 +8,8 @@
  * command line or configuration (including a state folder holding no ledger).
  */
 import type { Command } from 'commander';
-import { descriptionOf, type RegisterCommand } from './index.js';
+import { descriptionOf } from './descriptions.js';
+import type { RegisterCommand } from './register.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import type { DatamanConfig } from '../../ops/config.js';
 import { LEDGER_STATES, type LedgerCounts, type LedgerRow, type LedgerState } from '../../service/ledger.js';

@@ -16,7 +16,8 @@ import {
   type Site,
 } from '../../time/index.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
-import { descriptionOf, type RegisterCommand } from './index.js';
+import { descriptionOf } from './descriptions.js';
+import type { RegisterCommand } from './register.js';
 
 interface TimeOptions {
   date?: string;

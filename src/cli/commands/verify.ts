@@ -3,7 +3,8 @@
  * per file and one per problem; exit status 0 only when every file is sound.
  */
 import type { Command } from 'commander';
-import { descriptionOf, type RegisterCommand } from './index.js';
+import { descriptionOf } from './descriptions.js';
+import type { RegisterCommand } from './register.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import { FitsError, verifyFile, withFileSource } from '../../fits/index.js';
 import { DatamanError, isFsError } from '../../errors.js';

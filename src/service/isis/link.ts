@@ -9,7 +9,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { IsisConfig } from '../../ops/config.js';
-import type { Timers } from '../../ops/clock.js';
+import type { Timers } from '../../base/clock.js';
 import type { Logger } from '../../ops/logger.js';
 import type { ServiceEvents } from '../events.js';
 import type { LedgerRow } from '../ledger.js';

@@ -7,7 +7,7 @@
  * Unlike a real step, file modification times (the kernel's clock) do not move with it; the
  * service compares the two only when it recovers after a restart.
  */
-import type { ServiceClock } from '../../../src/ops/clock.js';
+import type { ServiceClock } from '../../../src/base/clock.js';
 
 export class JumpClock implements ServiceClock {
   private offsetMs: number;
