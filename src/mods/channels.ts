@@ -1,7 +1,7 @@
 /**
  * The four MODS channels and the raw file-name pattern azcam uses for them.
  *
- * References: spec/raw-format.md §1.1 (hosts), §1.2 (file naming), §4.3 (INSTRUME, CHANNEL,
+ * References: docs/raw-format.md §1.1 (hosts), §1.2 (file naming), §4.3 (INSTRUME, CHANNEL,
  * DETECTOR, PIXSCALE, TELESCOP per channel).
  */
 

@@ -8,7 +8,7 @@
  * the amplifier's full extent, and LTV1/LTV2 follow DETSEC. dataMan's fixDETSEC corrects them
  * later; the raw files must carry azcam's values.
  *
- * References: spec/raw-format.md §3 (format, presets, NAXIS rule), §5.2 (section table and the
+ * References: docs/raw-format.md §3 (format, presets, NAXIS rule), §5.2 (section table and the
  * real 1Kx1K example), §8.2 otmProc (MERGED quadrants, see merged.ts).
  */
 

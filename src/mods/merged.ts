@@ -1,6 +1,6 @@
 /**
  * dataMan's MERGED image: how the four trimmed raw extensions IM1..IM4 are placed as the MODS
- * quadrants Q1..Q4 (otmProc, spec/raw-format.md §8.2), as data plus coordinate conversions.
+ * quadrants Q1..Q4 (otmProc, docs/raw-format.md §8.2), as data plus coordinate conversions.
  *
  * MERGED is 2·xtrim × 2·ny pixels, xtrim = NAXIS1 − OVRSCAN1 and ny = NAXIS2 of IM1. FITS row 1
  * is the bottom. Q1 lower-left, Q2 lower-right, Q3 upper-left, Q4 upper-right. Every quadrant

@@ -1,6 +1,6 @@
 /**
  * One night-log line per image, in the fixed-width ASCII format of the OSU `modsLog`
- * (spec/nightlog.md; rwpogge/LBTUtils `Logging/modsLog.py`): fifteen primary-header keywords,
+ * (docs/nightlog.md; rwpogge/LBTUtils `Logging/modsLog.py`): fifteen primary-header keywords,
  * each formatted with a Python format spec and followed by one space.
  *
  * The reference's rules, kept here:
@@ -29,7 +29,7 @@ export interface NightLogColumn {
   headerFormat: string;
 }
 
-/** The fifteen columns of the OSU modsLog format, in order (spec/nightlog.md). */
+/** The fifteen columns of the OSU modsLog format, in order (docs/nightlog.md). */
 export const NIGHTLOG_COLUMNS: readonly NightLogColumn[] = Object.freeze([
   { heading: 'ProjectID', keyword: 'PROPID', dataFormat: '20.20s', headerFormat: '20.20s' },
   { heading: 'Chan', keyword: 'CHANNEL', dataFormat: '4.4s', headerFormat: '4.4s' },

@@ -3,7 +3,7 @@
  * of a stored row to the TypeScript `LedgerRow`, the state machine, the prepared statements and
  * the ledger's error type. `ledger.ts` opens the file and holds the operations.
  *
- * References: spec/behaviour.md §5 (what is recorded), §2 (the three sources of work).
+ * References: docs/behaviour.md §5 (what is recorded), §2 (the three sources of work).
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { DatamanError } from '../errors.js';

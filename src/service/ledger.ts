@@ -1,5 +1,5 @@
 /**
- * The durable ledger (spec/behaviour.md §5): an embedded SQLite file that records every raw file
+ * The durable ledger (docs/behaviour.md §5): an embedded SQLite file that records every raw file
  * seen and every drop-folder request, their state, errors and deliveries, so that a restart
  * queues unfinished work again and a repeated trigger does not deliver a file twice.
  *

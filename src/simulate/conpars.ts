@@ -1,6 +1,6 @@
 /**
  * The CONPARS binary table (HDU 5): one row per `KEY=VALUE` token of the Archon STATUS reply,
- * two NUL-padded `20A` columns, 13 header cards (spec/raw-format.md §6).
+ * two NUL-padded `20A` columns, 13 header cards (docs/raw-format.md §6).
  *
  * Only the row count (205) and the three rows dataMan reads are known from real files; the rest
  * of the row list is reconstructed from the Archon STATUS fields of the installed modules

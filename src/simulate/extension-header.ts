@@ -1,5 +1,5 @@
 /**
- * The IMx extension headers (HDU 1..4), 73 cards each in azcam's order (spec/raw-format.md
+ * The IMx extension headers (HDU 1..4), 73 cards each in azcam's order (docs/raw-format.md
  * §5.1): astropy's IMAGE header, BZERO/BSCALE as reals right after EXTNAME, INHERIT, BUNIT,
  * then the blocks Image, WCS and AzCam Focal plane with the values of `readoutGeometry`.
  */

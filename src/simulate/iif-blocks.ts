@@ -1,7 +1,7 @@
 /**
  * The Instrument (49 keywords) and Telescope (76 keywords) blocks azcam fills from the LBT IIF
  * data dictionary, with plausible values. Keyword names, types and comments follow the azcam
- * templates `instHdr_MODS*.txt` and `modsTCS_left/right.txt` (spec/raw-format.md §4.3); the
+ * templates `instHdr_MODS*.txt` and `modsTCS_left/right.txt` (docs/raw-format.md §4.3); the
  * values are invented but in the formats the DD delivers (§4.3, §13.1).
  */
 import type { Card } from '../fits/card.js';

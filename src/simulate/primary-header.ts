@@ -1,5 +1,5 @@
 /**
- * The primary header (HDU 0) in azcam's layout (spec/raw-format.md §4.1–§4.3): the preamble,
+ * The primary header (HDU 0) in azcam's layout (docs/raw-format.md §4.1–§4.3): the preamble,
  * then the blocks MODS, Controller, Exposure, Instrument, Temperature, Telescope and AzCam Focal
  * plane, each opened by a COMMENT rule/title/rule and sorted by keyword. 78 cards without the
  * Instrument and Telescope blocks, 209 with both.

@@ -1,5 +1,5 @@
 /**
- * The azcam → dataMan trigger (spec/raw-format.md §1.3): one UDP datagram `proc <fullpath>`,
+ * The azcam → dataMan trigger (docs/raw-format.md §1.3): one UDP datagram `proc <fullpath>`,
  * single space, no newline, fire-and-forget, sent after the file is complete.
  */
 import { createSocket } from 'node:dgram';

@@ -1,6 +1,6 @@
 /**
  * Writes synthetic raw files the way azcam does: in place under the final name, no temp file,
- * never overwriting (spec/raw-format.md §1.4). Three modes:
+ * never overwriting (docs/raw-format.md §1.4). Three modes:
  * - `atonce`: the whole file in one write;
  * - `azcam`: primary + IM1..IM4 written (as astropy's `writeto` does), then, `conparsDelayMs`
  *   later, the file re-opened and CONPARS appended — a reader can see a complete 5-HDU file;

@@ -1,6 +1,6 @@
 /**
  * A small ISIS server and plain ISIS nodes on loopback UDP, for the ISIS client's tests. The
- * server routes as `../shared/spec/isis.md` §2.7 describes the real one (isisServer
+ * server routes as `docs/isis.md` §2.7 describes the real one (isisServer
  * interfaces.c, messages.c): any datagram with `src>dest` registers or refreshes `src` at the
  * datagram's source address; `\r`/`\n` are stripped and `\r` re-added; `IS` is the server
  * itself (`PING` answered with `IS>src PONG`), `AL` goes to every client but the sender, anything

@@ -5,7 +5,7 @@ import {
   quadrantBox, rawToMerged, resolveRoiPreset,
 } from '../../src/mods/index.js';
 
-describe('ROI presets and NAXIS (spec/raw-format.md §3)', () => {
+describe('ROI presets and NAXIS (docs/raw-format.md §3)', () => {
   test('every preset name resolves, case-insensitively', () => {
     const names: Record<string, string> = {
       off: 'full', full: 'full', '8kx3k': 'full', '3k': '3k', '3kx3k': '3k', '1k': '1k', '1KX1K': '1k', '4k': '4k', '4kx3k': '4k',
@@ -62,7 +62,7 @@ describe('ROI presets and NAXIS (spec/raw-format.md §3)', () => {
   });
 });
 
-describe('section values azcam writes (spec/raw-format.md §5.2)', () => {
+describe('section values azcam writes (docs/raw-format.md §5.2)', () => {
   test('full frame, current geometry: the §5.2 table', () => {
     const g = presetGeometry('full');
     const rows = g.extensions.map((e) => [
@@ -129,7 +129,7 @@ describe('section values azcam writes (spec/raw-format.md §5.2)', () => {
   });
 });
 
-describe('MERGED quadrant mapping (spec/raw-format.md §8.2)', () => {
+describe('MERGED quadrant mapping (docs/raw-format.md §8.2)', () => {
   const size = { xtrim: 4146, ny: 1544 };
 
   test('quadrants and sources as data', () => {

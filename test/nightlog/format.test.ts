@@ -20,7 +20,7 @@ function python(script: string, input: unknown): unknown {
 }
 
 /**
- * The modsLog loop, transcribed on its own from spec/nightlog.md (keys, data and header formats
+ * The modsLog loop, transcribed on its own from docs/nightlog.md (keys, data and header formats
  * typed in again, not taken from NIGHTLOG_COLUMNS): each field is `f'{value:{fmt}} '`, the
  * header format when the data format raises, `''` for a missing key.
  */

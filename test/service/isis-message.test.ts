@@ -1,5 +1,5 @@
 /**
- * IMPv2.5 message parsing and formatting (issue #7; `../shared/spec/isis.md` §2.1–§2.5, §2.8):
+ * IMPv2.5 message parsing and formatting (issue #7; `docs/isis.md` §2.1–§2.5, §2.8):
  * golden strings, as the real clients write them.
  */
 import { test } from 'node:test';

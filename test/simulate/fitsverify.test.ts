@@ -1,6 +1,6 @@
 /**
  * Conformance: HEASARC fitsverify reports no errors and no warnings for generated raw files
- * (as it does for the files azcam writes, spec/raw-format.md §9). Skipped, visibly, when
+ * (as it does for the files azcam writes, docs/raw-format.md §9). Skipped, visibly, when
  * fitsverify is not installed.
  */
 import { test, describe } from 'node:test';

@@ -7,7 +7,7 @@ import { median, otmMerge, readPlanes, region } from './helpers.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-describe('file sizes (spec/raw-format.md §3, with both optional header blocks)', () => {
+describe('file sizes (docs/raw-format.md §3, with both optional header blocks)', () => {
   for (const [roi, size] of [['full', 51_672_960], ['3k', 19_532_160], ['1k', 2_298_240], ['4k', 25_764_480]] as const) {
     test(`${roi}: ${size} bytes`, () => {
       const raw = generateRaw({ roi });

@@ -13,7 +13,7 @@ function images(hdu: Hdu): string[] {
 
 /**
  * The real MODS2R 1Kx1K primary header of 2025-12-10 (78 cards, trailing blanks trimmed), as
- * printed in spec/raw-format.md §4.2 from the notebook output of rwpogge/MODS2025 `34a65fa`.
+ * printed by the notebook of rwpogge/MODS2025 `34a65fa` (docs/raw-format.md §4.2).
  */
 const REAL_EXAMPLE_HEADER = `
 SIMPLE  =                    T / conforms to FITS standard

@@ -34,7 +34,7 @@ export function region(p: Plane, x0: number, x1: number, y0: number, y1: number)
 }
 
 /**
- * dataMan's otmProc, written straight from spec/raw-format.md §8.2 and independent of
+ * dataMan's otmProc, written straight from docs/raw-format.md §8.2 and independent of
  * src/mods/merged.ts: bias = median of rows 2..ny-3, columns xtrim+2..nx-1 (0-based); Q1 =
  * flipud(IM3), Q2 = flipud(fliplr(IM4)), Q3 = flipud(IM1), Q4 = flipud(fliplr(IM2)).
  */

@@ -1,5 +1,5 @@
 /**
- * An ISIS node on UDP (`../shared/spec/isis.md` §2.7, §3.4 item 6): one socket, bound to a fixed
+ * An ISIS node on UDP (`docs/isis.md` §2.7, §3.4 item 6): one socket, bound to a fixed
  * local port and used for everything it sends. ISIS registers a client implicitly from the source
  * address of its datagrams and sends replies there, so a second socket for sending would make
  * the node unreachable.

@@ -1,5 +1,5 @@
 /**
- * The service's side of the optional ISIS client (`../shared/spec/isis.md` §3.4 item 6): what the
+ * The service's side of the optional ISIS client (`docs/isis.md` §3.4 item 6): what the
  * node answers (`lastfile`, `status`, `+swap`) and the `LASTFILE` push to the GUI after each
  * delivery, the way caliban kept the MODS GUI's "LastFile" display current (§3.1).
  *

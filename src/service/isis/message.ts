@@ -1,5 +1,5 @@
 /**
- * IMPv2.5 messages as ISIS carries them (`../shared/spec/isis.md` §2): `SRC>DEST [TYPE:] cmd body\r`.
+ * IMPv2.5 messages as ISIS carries them (`docs/isis.md` §2): `SRC>DEST [TYPE:] cmd body\r`.
  * Pure functions, no I/O. The parser is tolerant where the real clients deviate from the protocol
  * document (§2.8: modsCCD ends its replies with `\n`, modsUI trims every datagram), strict where
  * a wrong guess would misroute a reply (the address header), and it never throws: a message it
