@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { parseConfig } from '../src/ops/config.js';
 import { memoryLogger } from '../src/ops/logger.js';
-import { JOB_STAGES, type JobStage } from '../src/service/job.js';
+import { JOB_STAGES, type JobStage } from '../src/service/jobs/job.js';
 import { DatamanService } from '../src/service/service.js';
 import { generateRaw } from '../src/simulate/index.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { readStructure, verifyFile, withFileSource } from '../src/fits/index.js';
 import { percentile } from './latency.js';
-import type { JobColumns } from '../src/service/ledger-schema.js';
+import type { JobColumns } from '../src/service/ledger/ledger-schema.js';
 
 /** One raw file the soak wrote. */
 export interface WrittenFile {

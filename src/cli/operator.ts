@@ -18,10 +18,10 @@ import { type DatamanConfig, loadConfig } from '../ops/config.js';
 import { systemClock } from '../base/clock.js';
 import { localParts } from '../base/local-time.js';
 import { createLoggerFromConfig, type RootLogger } from '../ops/logger.js';
-import { openLedger, type Ledger, type LedgerRow } from '../service/ledger.js';
-import { nameParts, runJob, sha256File, type JobContext } from '../service/job.js';
-import { lookAt } from '../service/readiness.js';
-import { WorkerPool } from '../service/worker-pool.js';
+import { openLedger, type Ledger, type LedgerRow } from '../service/ledger/ledger.js';
+import { nameParts, runJob, sha256File, type JobContext } from '../service/jobs/job.js';
+import { lookAt } from '../service/discovery/readiness.js';
+import { WorkerPool } from '../service/jobs/worker-pool.js';
 
 export { inLanes } from './lanes.js';
 export { positiveInteger } from './options.js';

@@ -8,7 +8,7 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import { DatamanError, isFsError } from '../errors.js';
 import type { StepOutcome } from '../steps/types.js';
-import type { WorkerOptions } from '../service/worker-protocol.js';
+import type { WorkerOptions } from '../service/jobs/worker-protocol.js';
 import { inLanes } from './lanes.js';
 
 export interface FileTask {
@@ -110,7 +110,7 @@ async function onThisThread(options: WorkerOptions): Promise<{ run: ProcessOne; 
 }
 
 async function onWorkers(size: number, options: WorkerOptions): Promise<{ run: ProcessOne; close(): Promise<void> }> {
-  const { WorkerPool } = await import('../service/worker-pool.js');
+  const { WorkerPool } = await import('../service/jobs/worker-pool.js');
   const pool = new WorkerPool(size);
   return { run: (raw, out) => pool.process(raw, out, options, Date.now()), close: () => pool.close() };
 }

@@ -282,7 +282,7 @@ function isisConfig(r: Reader, raw: Raw, service: { ipAddr: string; channels: re
   return enabled ? resolved : { enabled: false };
 }
 
-/** IMPv2.5 node names [IMP p.6 §3.2.1]; the same rule as `src/service/isis/message.ts`. */
+/** IMPv2.5 node names [IMP p.6 §3.2.1]; the same rule as `src/service/surface/isis/message.ts`. */
 const ISIS_NODE_NAME = /^[A-Z0-9._]{2,8}$/i;
 
 /** `"0644"`, `0644` read by YAML as 644, or an integer such as 420: always as octal digits. */

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import type { Ledger, LedgerOrigin, LedgerRow } from './ledger.js';
-import type { DeliveryResult } from './deliver.js';
+import type { Ledger, LedgerOrigin, LedgerRow } from './ledger/ledger.js';
+import type { DeliveryResult } from './jobs/deliver.js';
 
 /** Everything the service reports, by `noun:verb` name (tests and the status page listen). */
 export interface ServiceEvents {

@@ -7,7 +7,7 @@ import type { StatusDocument } from '../../src/cli/commands/status.js';
 import { serviceRunning } from '../../src/cli/operator.js';
 import { parseConfig } from '../../src/ops/config.js';
 import { systemClock } from '../../src/base/clock.js';
-import { openLedger } from '../../src/service/ledger.js';
+import { openLedger } from '../../src/service/ledger/ledger.js';
 import { generateRaw, writeRaw } from '../../src/simulate/index.js';
 import { runCli } from '../helpers/cli.js';
 import { deliveries, makeFolders, nextEvent, serviceConfigText, startService } from '../helpers/service.js';

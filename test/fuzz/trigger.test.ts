@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseTrigger, type ParseOptions, type TriggerCommand } from '../../src/service/trigger-parse.js';
+import { parseTrigger, type ParseOptions, type TriggerCommand } from '../../src/service/discovery/trigger-parse.js';
 import { DEFAULT_RAW_NAME_PATTERN } from '../../src/ops/config.js';
 import { fuzzParameters } from './fuzz-options.js';
 

@@ -6,7 +6,7 @@
  * itself (`PING` answered with `IS>src PONG`), `AL` goes to every client but the sender, anything
  * else is forwarded to the registered host or answered with the "No Route" error.
  *
- * Written independently of src/service/isis/message.ts (no import from it), so that the two
+ * Written independently of src/service/surface/isis/message.ts (no import from it), so that the two
  * cannot agree on a mistake.
  */
 import { createSocket, type Socket } from 'node:dgram';

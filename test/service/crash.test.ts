@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeRaw } from '../../src/simulate/index.js';
-import { openLedger } from '../../src/service/ledger.js';
+import { openLedger } from '../../src/service/ledger/ledger.js';
 import { systemClock } from '../../src/base/clock.js';
 import { createPrng } from '../../src/simulate/index.js';
 import { tempDir } from '../helpers/temp.js';

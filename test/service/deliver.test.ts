@@ -15,7 +15,7 @@ import {
   type DeliveryProgress,
   type DeliveryRequest,
   type DeliveryStep,
-} from '../../src/service/deliver.js';
+} from '../../src/service/jobs/deliver.js';
 import { smallMef } from '../helpers/small-fits.js';
 import { tempDir } from '../helpers/temp.js';
 import { FaultyFs, Gate, type Call, type FsOp } from './helpers/faulty-fs.js';

@@ -14,7 +14,7 @@ import { createSocket } from 'node:dgram';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeRaw } from '../../src/simulate/index.js';
-import { openLedger } from '../../src/service/ledger.js';
+import { openLedger } from '../../src/service/ledger/ledger.js';
 import { systemClock } from '../../src/base/clock.js';
 import { tempDir, stopBeforeRemoval } from '../helpers/temp.js';
 import { makeFolders, serviceConfigText } from '../helpers/service.js';

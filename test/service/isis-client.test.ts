@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { ManualClock } from '../../src/base/clock.js';
 import { memoryLogger } from '../../src/ops/logger.js';
-import { IsisClient, type CommandHandler } from '../../src/service/isis/client.js';
+import { IsisClient, type CommandHandler } from '../../src/service/surface/isis/client.js';
 import { IsisPeerNode, IsisPeerServer, type Address } from '../helpers/isis-peer.js';
 
 const INTERVAL = 30_000;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   formatMessage, formatValue, MAX_MESSAGE_CHARS, parseArgs, parseMessage, previewMessage, type IsisMessage,
-} from '../../src/service/isis/message.js';
+} from '../../src/service/surface/isis/message.js';
 
 function ok(text: string | Buffer): IsisMessage {
   const r = parseMessage(text);

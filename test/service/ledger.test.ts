@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DatamanError } from '../../src/errors.js';
 import { ManualClock } from '../../src/base/clock.js';
-import { LEDGER_SCHEMA_VERSION, LedgerError, openLedger, type Ledger } from '../../src/service/ledger.js';
-import { MIGRATIONS, migrate } from '../../src/service/ledger-schema.js';
+import { LEDGER_SCHEMA_VERSION, LedgerError, openLedger, type Ledger } from '../../src/service/ledger/ledger.js';
+import { MIGRATIONS, migrate } from '../../src/service/ledger/ledger-schema.js';
 import { tempDir } from '../helpers/temp.js';
 
 const T0 = Date.UTC(2026, 0, 15, 4, 12, 33);
@@ -230,7 +230,7 @@ test('interrupted() finds unfinished work after a proper close, which leaves no 
 
 test('a process killed with SIGKILL mid-run loses no committed change', async (t) => {
   const dir = await tempDir(t);
-  const ledgerUrl = new URL('../../src/service/ledger.ts', import.meta.url).href;
+  const ledgerUrl = new URL('../../src/service/ledger/ledger.ts', import.meta.url).href;
   const clockUrl = new URL('../../src/base/clock.ts', import.meta.url).href;
   const child = `
     const { openLedger } = await import(${JSON.stringify(ledgerUrl)});

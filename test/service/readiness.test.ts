@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManualClock, sleep } from '../../src/base/clock.js';
-import { confirmSettled, LookAgain, lookAt, waitUntilReady, type Look, type Readiness } from '../../src/service/readiness.js';
+import { confirmSettled, LookAgain, lookAt, waitUntilReady, type Look, type Readiness } from '../../src/service/discovery/readiness.js';
 import { BadHeaderError } from '../../src/fits/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { imageHdu, primaryHeader, tableHdu } from '../helpers/small-fits.js';

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/base/clock.js';
 import { memoryLogger } from '../../src/ops/logger.js';
-import { LedgerError } from '../../src/service/ledger-schema.js';
-import { whenLedgerWritable, type LedgerRow } from '../../src/service/ledger.js';
-import { findOrphans } from '../../src/service/recovery.js';
+import { LedgerError } from '../../src/service/ledger/ledger-schema.js';
+import { whenLedgerWritable, type LedgerRow } from '../../src/service/ledger/ledger.js';
+import { findOrphans } from '../../src/service/jobs/recovery.js';
 import { tempDir } from '../helpers/temp.js';
 
 const busy = () => {

@@ -13,7 +13,7 @@ import { generateRaw } from '../../src/simulate/index.js';
 import { parseConfig } from '../../src/ops/config.js';
 import { memoryLogger } from '../../src/ops/logger.js';
 import { systemClock } from '../../src/base/clock.js';
-import { openLedger } from '../../src/service/ledger.js';
+import { openLedger } from '../../src/service/ledger/ledger.js';
 import { DatamanService } from '../../src/service/service.js';
 import { tempDir } from '../helpers/temp.js';
 import { makeFolders, nextEvent, observeRepo, serviceConfigText, startService } from '../helpers/service.js';

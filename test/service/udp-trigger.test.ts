@@ -7,7 +7,7 @@ import { DEFAULT_RAW_NAME_PATTERN } from '../../src/ops/config.js';
 import { memoryLogger } from '../../src/ops/logger.js';
 import {
   parseTrigger, senderFilter, TriggerError, UdpTrigger, type TriggerCommand, type TriggerSender,
-} from '../../src/service/udp-trigger.js';
+} from '../../src/service/discovery/udp-trigger.js';
 
 const namePattern = new RegExp(DEFAULT_RAW_NAME_PATTERN);
 const AZCAM = 'proc /home/data/mods1b.20260115.0001.fits';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RawWatcher, scanOnce } from '../../src/service/watcher.js';
+import { RawWatcher, scanOnce } from '../../src/service/discovery/watcher.js';
 import { DEFAULT_RAW_NAME_PATTERN } from '../../src/ops/config.js';
 import { tempDir } from '../helpers/temp.js';
 

@@ -20,7 +20,7 @@ import { type CliContext, ExitCode, failWith } from '../context.js';
 import { isFsError, UsageError } from '../../errors.js';
 import { channelById, isCalendarDate } from '../../mods/channels.js';
 import type { DatamanConfig } from '../../ops/config.js';
-import { nameParts } from '../../service/job.js';
+import { nameParts } from '../../service/jobs/job.js';
 import {
   inLanes, InPlaceRunner, type InPlaceOutcome, operatorConfig, positiveInteger, SERVICE_RUNNING_HELP, serviceRunning, udpAddress, withInterrupts,
 } from '../operator.js';

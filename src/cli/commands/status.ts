@@ -12,7 +12,7 @@ import { descriptionOf } from './descriptions.js';
 import type { RegisterCommand } from './register.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
 import type { DatamanConfig } from '../../ops/config.js';
-import { LEDGER_STATES, type LedgerCounts, type LedgerRow, type LedgerState } from '../../service/ledger.js';
+import { LEDGER_STATES, type LedgerCounts, type LedgerRow, type LedgerState } from '../../service/ledger/ledger.js';
 import {
   localTime, openOperatorLedger, operatorConfig, outstandingFailures, positiveInteger, SERVICE_RUNNING_HELP, serviceRunning, udpAddress,
 } from '../operator.js';

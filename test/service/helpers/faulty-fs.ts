@@ -3,7 +3,7 @@
  * chooses, per operation, per delivery step (followed through `onStep`) and per path. Wraps the
  * real port: everything not faulted happens on disk.
  */
-import { nodeFsPort, type DeliveryStep, type FsHandle, type FsPort } from '../../../src/service/deliver.js';
+import { nodeFsPort, type DeliveryStep, type FsHandle, type FsPort } from '../../../src/service/jobs/deliver.js';
 
 export type FsOp = keyof FsPort;
 

@@ -4,11 +4,11 @@
  * a full frame is merged. One message in, one message out per job.
  */
 import { parentPort } from 'node:worker_threads';
-import { processFile } from '../steps/pipeline.js';
-import { FULL_FRAME_ARENA_BYTES } from '../steps/merged-preview.js';
-import { reserveArena } from '../wasm/kernels.js';
-import { defaultLeapSeconds } from '../time/index.js';
-import { DatamanError } from '../errors.js';
+import { processFile } from '../../steps/pipeline.js';
+import { FULL_FRAME_ARENA_BYTES } from '../../steps/merged-preview.js';
+import { reserveArena } from '../../wasm/kernels.js';
+import { defaultLeapSeconds } from '../../time/index.js';
+import { DatamanError } from '../../errors.js';
 import type { WorkerJob, WorkerReply } from './worker-protocol.js';
 
 if (parentPort === null) throw new Error('process-worker must run as a worker thread');

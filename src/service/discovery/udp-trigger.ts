@@ -7,9 +7,9 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { BlockList, isIP } from 'node:net';
-import { DatamanError } from '../errors.js';
-import type { DatamanConfig } from '../ops/config.js';
-import type { Logger } from '../ops/logger.js';
+import { DatamanError } from '../../errors.js';
+import type { DatamanConfig } from '../../ops/config.js';
+import type { Logger } from '../../ops/logger.js';
 import { parseTrigger, previewDatagram, type IgnoredCode } from './trigger-parse.js';
 
 export { MAX_DATAGRAM_BYTES, parseTrigger, type IgnoredCode, type ParseOptions, type TriggerCommand } from './trigger-parse.js';

@@ -10,12 +10,12 @@
 import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ServiceView } from './events.js';
-import type { Clock } from '../base/clock.js';
-import type { DatamanConfig } from '../ops/config.js';
-import type { Ledger, LedgerCounts, LedgerRow, LedgerState } from './ledger.js';
+import type { ServiceView } from '../events.js';
+import type { Clock } from '../../base/clock.js';
+import type { DatamanConfig } from '../../ops/config.js';
+import type { Ledger, LedgerCounts, LedgerRow, LedgerState } from '../ledger/ledger.js';
 import type { HealthSubject, LiveHealthSource } from './health.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../../version.js';
 
 export { checkHealth, healthLine, repoDirWritable, HEALTH_CODES, type HealthProblem, type HealthReport } from './health.js';
 

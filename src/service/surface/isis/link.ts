@@ -8,11 +8,11 @@
  * from the ledger so that a restart does not answer `None` for a night already under way.
  */
 import type { EventEmitter } from 'node:events';
-import type { IsisConfig } from '../../ops/config.js';
-import type { Timers } from '../../base/clock.js';
-import type { Logger } from '../../ops/logger.js';
-import type { ServiceEvents } from '../events.js';
-import type { LedgerRow } from '../ledger.js';
+import type { IsisConfig } from '../../../ops/config.js';
+import type { Timers } from '../../../base/clock.js';
+import type { Logger } from '../../../ops/logger.js';
+import type { ServiceEvents } from '../../events.js';
+import type { LedgerRow } from '../../ledger/ledger.js';
 import type { StatusSource } from '../status-source.js';
 import { IsisClient, type CommandHandler } from './client.js';
 import { formatValue } from './message.js';

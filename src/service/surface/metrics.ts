@@ -8,11 +8,11 @@
  * own times (the service clock), not measured here.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ServiceView } from './events.js';
-import type { LedgerRow } from './ledger.js';
-import { LEDGER_STATES } from './ledger.js';
-import type { DeliveryResult } from './deliver.js';
-import { VERSION } from '../version.js';
+import type { ServiceView } from '../events.js';
+import type { LedgerRow } from '../ledger/ledger.js';
+import { LEDGER_STATES } from '../ledger/ledger.js';
+import type { DeliveryResult } from '../jobs/deliver.js';
+import { VERSION } from '../../version.js';
 import { HEALTH_CODES, type HealthReport } from './health.js';
 
 /**

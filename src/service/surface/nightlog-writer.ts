@@ -3,11 +3,11 @@
  * the processed file's primary header. A failure is logged and never holds up deliveries.
  */
 import { basename } from 'node:path';
-import { appendNightLog, readPrimaryHeader } from '../nightlog/index.js';
-import type { Logger } from '../ops/logger.js';
-import type { ServiceEventSource } from './events.js';
-import type { LedgerRow } from './ledger.js';
-import type { DeliveryResult } from './deliver.js';
+import { appendNightLog, readPrimaryHeader } from '../../nightlog/index.js';
+import type { Logger } from '../../ops/logger.js';
+import type { ServiceEventSource } from '../events.js';
+import type { LedgerRow } from '../ledger/ledger.js';
+import type { DeliveryResult } from '../jobs/deliver.js';
 
 export function attachNightLog(service: ServiceEventSource, folder: string, logger: Logger): { detach(): void; idle(): Promise<void> } {
   let chain: Promise<void> = Promise.resolve();

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { systemClock, type Clock } from '../base/clock.js';
-import { uniqueName } from '../steps/unique-name.js';
+import { systemClock, type Clock } from '../../base/clock.js';
+import { uniqueName } from '../../steps/unique-name.js';
 import { nodeFsPort, type FsHandle, type FsPort, type FsStats } from './fs-port.js';
 import { DeliveryError, isTransientErrno, type DeliveryProgress, type DeliveryStep } from './delivery-errors.js';
 

@@ -16,8 +16,8 @@
  * incomplete after the timeout, or broken and no longer changing, has failed.
  */
 import { stat } from 'node:fs/promises';
-import { FitsError, findHdu, readStructure, withFileSource } from '../fits/index.js';
-import { type ServiceClock, type Timers, sleep } from '../base/clock.js';
+import { FitsError, findHdu, readStructure, withFileSource } from '../../fits/index.js';
+import { type ServiceClock, type Timers, sleep } from '../../base/clock.js';
 
 /**
  * Which file a look saw, beyond size and mtime: a file replaced under the same name (new inode)

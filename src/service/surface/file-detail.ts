@@ -9,9 +9,9 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { formatInspectText, inspectFile } from '../fits/inspect-report.js';
-import { writeQuickLook } from '../quicklook/index.js';
-import type { LedgerRow } from './ledger.js';
+import { formatInspectText, inspectFile } from '../../fits/inspect-report.js';
+import { writeQuickLook } from '../../quicklook/index.js';
+import type { LedgerRow } from '../ledger/ledger.js';
 import type { StatusSource } from './status-source.js';
 
 /** A base name: letters, digits, `.`, `_`, `-`, `+`, starting with a letter or digit; no `..`. */

@@ -10,11 +10,11 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { MissingMergedError, writeQuickLook, type QuickLookOptions } from '../quicklook/index.js';
-import type { Logger } from '../ops/logger.js';
-import type { ServiceEventSource } from './events.js';
-import type { LedgerRow } from './ledger.js';
-import type { DeliveryResult } from './deliver.js';
+import { MissingMergedError, writeQuickLook, type QuickLookOptions } from '../../quicklook/index.js';
+import type { Logger } from '../../ops/logger.js';
+import type { ServiceEventSource } from '../events.js';
+import type { LedgerRow } from '../ledger/ledger.js';
+import type { DeliveryResult } from '../jobs/deliver.js';
 import { quickLookPath } from './status-source.js';
 
 export interface QuickLookUpdaterOptions {

@@ -19,7 +19,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../ops/logger.js';
+import type { Logger } from '../../ops/logger.js';
 import { checkHealth, healthLine, readStatus, type ReadStatusOptions, type StatusSource } from './status-source.js';
 import { renderStatusPage } from './status-page.js';
 import { badFileName, fileQuickLook, readFileDetail } from './file-detail.js';

@@ -11,10 +11,10 @@
 import { mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { isFsError } from '../errors.js';
-import { sleepUnlessAborted, type Clock, type Timers } from '../base/clock.js';
-import type { Logger } from '../ops/logger.js';
-import { backoffMs } from './delivery-errors.js';
+import { isFsError } from '../../errors.js';
+import { sleepUnlessAborted, type Clock, type Timers } from '../../base/clock.js';
+import type { Logger } from '../../ops/logger.js';
+import { backoffMs } from '../jobs/delivery-errors.js';
 import {
   DETAIL_COLUMNS, LEDGER_ORIGINS, LEDGER_STATES, LedgerError, TRANSITIONS, migrate, prepare, toRow,
   type JobColumns, type LedgerOrigin, type LedgerRow, type LedgerState, type Transition,

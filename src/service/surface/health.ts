@@ -12,9 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, open, statfs, unlink } from 'node:fs/promises';
 import { dirname, join, relative, isAbsolute } from 'node:path';
-import type { Clock } from '../base/clock.js';
-import { isLedgerUnavailable, type Ledger, type LedgerRow } from './ledger.js';
-import type { PollAge } from './watcher.js';
+import type { Clock } from '../../base/clock.js';
+import { isLedgerUnavailable, type Ledger, type LedgerRow } from '../ledger/ledger.js';
+import type { PollAge } from '../discovery/watcher.js';
 
 /** One reason the service is not doing its job. */
 export interface HealthProblem {

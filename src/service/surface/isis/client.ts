@@ -9,9 +9,9 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { DatamanError } from '../../errors.js';
-import type { Timers } from '../../base/clock.js';
-import type { Logger } from '../../ops/logger.js';
+import { DatamanError } from '../../../errors.js';
+import type { Timers } from '../../../base/clock.js';
+import type { Logger } from '../../../ops/logger.js';
 import { formatMessage, parseMessage, previewMessage, type IsisMessage, type OutgoingMessage } from './message.js';
 
 /** The ISIS server's own node ID (§2.7). */

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
-import { FitsError, readStructure, SequentialChecksums, type Hdu } from '../fits/index.js';
+import { FitsError, readStructure, SequentialChecksums, type Hdu } from '../../fits/index.js';
 import { nodeFsPort, portByteSource, readFully, writeFully, type FsHandle, type FsPort } from './fs-port.js';
 import { DeliveryError } from './delivery-errors.js';
 import { DeliveryBase, OpFailure, sameFile, tempName, type DeliveryOptions, type DeliveryRequest, type DeliveryResult, type RepoCopy } from './delivery-base.js';

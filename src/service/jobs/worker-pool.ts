@@ -3,7 +3,7 @@
  * it limits concurrency; the pool only hands jobs to idle workers and replaces a worker that dies.
  */
 import { Worker } from 'node:worker_threads';
-import { DatamanError } from '../errors.js';
+import { DatamanError } from '../../errors.js';
 import type { WorkerJob, WorkerOptions, WorkerReply } from './worker-protocol.js';
 
 export class ProcessingError extends DatamanError {

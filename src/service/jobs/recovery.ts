@@ -8,9 +8,9 @@
  */
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { FitsError, readStructure, verifyFile, withFileSource } from '../fits/index.js';
+import { FitsError, readStructure, verifyFile, withFileSource } from '../../fits/index.js';
 import type { DeliveryProgress } from './delivery-errors.js';
-import type { Ledger, LedgerRow } from './ledger.js';
+import type { Ledger, LedgerRow } from '../ledger/ledger.js';
 
 /** The delivered names a file can have: its own, or UNIQNAME with an optional suffix. */
 const UNIQUE = /^[a-z0-9]+\.\d{8}\.\d{6}(?:-\d+)?\.fits$/i;

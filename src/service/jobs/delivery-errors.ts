@@ -3,7 +3,7 @@
  * been done (so that the retry resumes instead of delivering twice). Plus the back-off the
  * service waits between retries.
  */
-import { DatamanError } from '../errors.js';
+import { DatamanError } from '../../errors.js';
 
 /**
  * The steps of a delivery, in the order they run: the repository copy is made from the processed

@@ -6,7 +6,7 @@
  * `node:fs/promises`.
  */
 import { open, link, rename, unlink, stat, chmod, mkdir, type FileHandle } from 'node:fs/promises';
-import type { ByteSource } from '../fits/index.js';
+import type { ByteSource } from '../../fits/index.js';
 
 /** An open file. Opaque to callers: pass it back to the port that opened it. */
 export interface FsHandle {

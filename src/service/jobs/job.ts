@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { sleepUnlessAborted } from '../base/clock.js';
+import { sleepUnlessAborted } from '../../base/clock.js';
 import { backoffMs, DeliveryError, type DeliveryProgress, type DeliveryResult, type PreparedDelivery } from './deliver.js';
-import { isLedgerUnavailable, whenLedgerWritable, type LedgerRow } from './ledger.js';
+import { isLedgerUnavailable, whenLedgerWritable, type LedgerRow } from '../ledger/ledger.js';
 import {
   classify, commit, confirm, copy, processRaw, recordDelivered, recover, JOB_STAGES,
   type Job, type JobContext, type JobStage, type Processed, type Unsettled,

@@ -6,7 +6,7 @@
  * References: docs/behaviour.md §5 (what is recorded), §2 (the three sources of work).
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { DatamanError } from '../errors.js';
+import { DatamanError } from '../../errors.js';
 
 /** Fields filled as they become known; an absent field is left alone, `null` clears it. */
 export interface Details {

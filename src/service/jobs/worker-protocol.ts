@@ -1,4 +1,4 @@
-import type { ProcessingOptions, StepOutcome } from '../steps/types.js';
+import type { ProcessingOptions, StepOutcome } from '../../steps/types.js';
 
 /** Processing options that cross the thread boundary (the worker loads its own tables). */
 export type WorkerOptions = Omit<ProcessingOptions, 'leapSeconds' | 'clock'> & { checksums: boolean; fsync: boolean };

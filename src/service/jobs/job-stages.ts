@@ -10,18 +10,18 @@
  * record   — the delivery in the ledger
  */
 import { join } from 'node:path';
-import { readStructure, withFileSource } from '../fits/index.js';
-import { DatamanError } from '../errors.js';
-import type { ServiceClock } from '../base/clock.js';
-import type { Logger } from '../ops/logger.js';
-import type { DatamanConfig } from '../ops/config.js';
+import { readStructure, withFileSource } from '../../fits/index.js';
+import { DatamanError } from '../../errors.js';
+import type { ServiceClock } from '../../base/clock.js';
+import type { Logger } from '../../ops/logger.js';
+import type { DatamanConfig } from '../../ops/config.js';
 import { prepareDelivery, prepareProcTemp, type DeliveryProgress, type DeliveryResult, type FsPort, type PreparedDelivery } from './deliver.js';
 import { DeliveryError, isTransientErrno } from './delivery-errors.js';
-import type { Ledger, LedgerRow } from './ledger.js';
+import type { Ledger, LedgerRow } from '../ledger/ledger.js';
 import { ProcessingError, type WorkerPool } from './worker-pool.js';
 import type { WorkerOptions } from './worker-protocol.js';
 import { findOrphans, removeStaleTemps } from './recovery.js';
-import { confirmSettled, type FileIdentity } from './readiness.js';
+import { confirmSettled, type FileIdentity } from '../discovery/readiness.js';
 
 export const JOB_STAGES = ['recover', 'process', 'copy', 'confirm', 'commit', 'record'] as const;
 export type JobStage = (typeof JOB_STAGES)[number];
