@@ -17,12 +17,12 @@ import type { Logger } from '../../ops/logger.js';
 import { backoffMs } from '../jobs/delivery-errors.js';
 import {
   DETAIL_COLUMNS, LEDGER_ORIGINS, LEDGER_STATES, LedgerError, TRANSITIONS, migrate, prepare, toRow,
-  type JobColumns, type LedgerOrigin, type LedgerRow, type LedgerState, type Transition,
+  type Details, type JobColumns, type LedgerOrigin, type LedgerRow, type LedgerState, type Transition,
 } from './ledger-schema.js';
 
 export {
   LEDGER_ORIGINS, LEDGER_SCHEMA_VERSION, LEDGER_STATES, LedgerError,
-  type LedgerOrigin, type LedgerRow, type LedgerState,
+  type Details, type LedgerOrigin, type LedgerRow, type LedgerState,
 } from './ledger-schema.js';
 
 export interface LedgerOptions {
@@ -62,25 +62,6 @@ export interface Delivery {
 export interface ErrorInfo {
   code: string;
   message: string;
-}
-
-/** Fields filled as they become known; an absent field is left alone, `null` clears it. */
-export interface Details {
-  channel?: string | null;
-  imageType?: string | null;
-  object?: string | null;
-  /** Exposure time, s. */
-  exptime?: number | null;
-  /** `YYYYMMDD`. */
-  obsDate?: string | null;
-  /** Replaces the stored list. */
-  warnings?: readonly string[];
-  size?: number | null;
-  mtimeMs?: number | null;
-  /** sha256 of the raw file, hex. */
-  checksum?: string | null;
-  /** When the file was found complete, ms since the epoch. */
-  completeAt?: number | null;
 }
 
 export type StateCounts = Record<LedgerState, number>;
