@@ -11,7 +11,7 @@
  *     Q4 rows ny+1..2ny, cols xtrim+1..2xtrim ← IM2, rows and columns flipped
  *   pixel = float32(physical − bias_n), computed in double as numpy does.
  *
- * Memory: the four amplifiers' stored bytes (the output copies them too) and one chunk of
+ * Memory: the four amplifiers' stored bytes (the output copies them too) and two chunks of
  * float32 rows; the 98 MB MERGED of a full frame is never whole in memory, and there is no
  * full-size float64 intermediate.
  */
@@ -33,7 +33,8 @@ export interface MergedImage {
   byteLength: number;
   /**
    * The big-endian float32 pixels, first FITS row first, a few rows at a time with their
-   * ones'-complement sum. The chunks share one buffer: each is valid until the next is asked for.
+   * ones'-complement sum. The chunks take two buffers in turn (the writer writes one while the
+   * next is made): each is valid until the one after the next is asked for.
    */
   chunks: () => Iterable<DataChunk>;
   /** Bias statistics per MODS quadrant Q1..Q4. */
@@ -53,6 +54,9 @@ export class MergeError extends Error {}
 /** Bytes per chunk of the merged image. */
 const CHUNK_BYTES = 1 << 20;
 
+/** Chunks are made in two buffers in turn: one is made while the other is being written. */
+const CHUNK_BUFFERS = 2;
+
 /** WebAssembly memory is at most 4 GiB; far beyond any MODS frame. */
 const MAX_ARENA_BYTES = 2 ** 31;
 
@@ -61,9 +65,9 @@ function chunkRows(xtrim: number, ny: number): number {
   return Math.max(1, Math.min(2 * ny, Math.floor(CHUNK_BYTES / (4 * 2 * xtrim))));
 }
 
-/** The merge's arena: the amplifiers' stored data units (read straight into it) and one output chunk. */
+/** The merge's arena: the amplifiers' stored data units (read straight into it) and two output chunks. */
 export function mergeArenaBytes(dataUnitBytes: number[], xtrim: number, ny: number): number {
-  return dataUnitBytes.reduce((n, bytes) => n + bytes + 16, chunkRows(xtrim, ny) * 2 * xtrim * 4 + 16);
+  return dataUnitBytes.reduce((n, bytes) => n + bytes + 16, CHUNK_BUFFERS * (chunkRows(xtrim, ny) * 2 * xtrim * 4 + 16));
 }
 
 /**
@@ -114,12 +118,12 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
   const placements = MERGED_QUADRANTS.map((q) => ({
     amplifier: amplifiers[q.source - 1]!, rowBlock: q.rowBlock, colOffset: q.colBlock * xtrim, flipCols: q.flipCols,
   }));
-  const chunk = arena.take(rowsPerChunk * width * 4);
+  const chunkBuffers = Array.from({ length: CHUNK_BUFFERS }, () => arena.take(rowsPerChunk * width * 4));
   return {
     width,
     height,
     byteLength: width * height * 4,
-    chunks: () => mergedChunks({ width, height, ny, xtrim, rowsPerChunk, chunk, placements }),
+    chunks: () => mergedChunks({ width, height, ny, xtrim, rowsPerChunk, chunkBuffers, placements }),
     quadrantStats: MERGED_QUADRANTS.map((q) => amplifiers[q.source - 1]!.stats) as MergedImage['quadrantStats'],
     storedData,
     release: () => releaseArena(arena),
@@ -146,15 +150,16 @@ interface Layout {
   ny: number;
   xtrim: number;
   rowsPerChunk: number;
-  /** Where each chunk is made, reused: a chunk is valid until the next is asked for. */
-  chunk: Buffer;
+  /** Where the chunks are made, in turn: a chunk is valid until the one after the next is asked for. */
+  chunkBuffers: Buffer[];
   placements: Array<{ amplifier: Amplifier; rowBlock: number; colOffset: number; flipCols: boolean }>;
 }
 
 /** The MERGED rows (row 1 at the bottom): every quadrant flipped up/down, Q2/Q4 also left/right. */
 function* mergedChunks(layout: Layout): Generator<DataChunk> {
-  const { width, height, ny, xtrim, rowsPerChunk, chunk, placements } = layout;
-  for (let first = 0; first < height; first += rowsPerChunk) {
+  const { width, height, ny, xtrim, rowsPerChunk, chunkBuffers, placements } = layout;
+  for (let first = 0, turn = 0; first < height; first += rowsPerChunk, turn = (turn + 1) % chunkBuffers.length) {
+    const chunk = chunkBuffers[turn]!;
     const rows = Math.min(rowsPerChunk, height - first);
     let sum = 0;
     for (let i = 0; i < rows; i++) {
