@@ -277,11 +277,14 @@ export class InPlaceRunner {
     };
     let attempts = 0;
     try {
+      // No settle interval (the operator names a finished file), but the same last check as the
+      // service's: the raw file must still be the one looked at when the first name is given.
+      const unsettled = { size: look.size, mtimeMs: look.mtimeMs, identity: look.identity, heldStill: Promise.resolve() };
       const outcome = await runJob(ctx, row, (r, err, delayMs) => {
         attempts++;
         if (attempts >= maxAttempts) job.abort();
         else this.options.onRetry?.(name, err.message, attempts, delayMs);
-      });
+      }, unsettled);
       if (outcome.kind === 'delivered') {
         // For the record, as the service does: the raw file's checksum after delivery.
         const checksum = await sha256File(path).catch((err: Error) => {
@@ -292,6 +295,7 @@ export class InPlaceRunner {
         return { kind: 'delivered', path, name, row: done, deliveredName: outcome.result.deliveredName, warnings: [...warnings, ...outcome.warnings, ...outcome.result.warnings] };
       }
       if (outcome.kind === 'failed') return { kind: 'failed', path, name, row: outcome.row, code: outcome.code, message: outcome.message };
+      if (outcome.kind === 'changed') return fail('changed', `${name} changed while it was processed; nothing was delivered (run again once it is finished)`);
       // Interrupted: retries ended (gave up, or Ctrl-C). Unlike the service, nobody will pick it
       // up again, so it is recorded as failed with the last error.
       const last = outcome.row.errorMessage ?? 'interrupted';

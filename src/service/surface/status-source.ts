@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ServiceView } from '../events.js';
+import type { QueueDepth, ServiceView } from '../events.js';
 import type { Clock } from '../../base/clock.js';
 import type { DatamanConfig } from '../../ops/config.js';
 import type { Ledger, LedgerCounts, LedgerRow, LedgerState } from '../ledger/ledger.js';
@@ -26,12 +26,6 @@ export interface SourcesAlive {
   drop: boolean | null;
 }
 
-/** Files by stage: waiting to be complete, queued for a worker, being processed. */
-export interface QueueDepth {
-  waiting: number;
-  queued: number;
-  running: number;
-}
 
 /** Everything the status page, `/status.json` and `/healthz` read. */
 export interface StatusSource extends HealthSubject {
