@@ -1,21 +1,24 @@
 /**
- * Service latency: from "raw file complete" (the writer closed and flushed it) to "`<CHAN>.new`
- * updated" (the `delivery:done` event, emitted after the pointer's rename), for 1k and full
+ * Service latency as an observer sees it: `dataman serve` runs as a child process (the compiled
+ * program, as systemd runs it); the clock starts when the raw file is closed and flushed and
+ * stops when `<CHAN>.new` names the file (watched with inotify, and polled), for 1k and full
  * frames, with the UDP trigger (no settle interval, behaviour.md §3) and with the watcher alone
  * (poll + settle interval), beside the floors measured in the same run: writing and flushing the
  * processed bytes once, and twice (the two copies delivery must make). Where the time goes comes
  * from the job's own debug line (its stages: recover, process, copy, confirm, commit, record).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../src/ops/config.js';
-import { memoryLogger } from '../src/ops/logger.js';
 import { JOB_STAGES, type JobStage } from '../src/service/jobs/job.js';
-import { DatamanService } from '../src/service/service.js';
 import { generateRaw } from '../src/simulate/index.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 interface Samples {
   p50Ms: number;
@@ -97,30 +100,99 @@ async function writeAndFlush(path: string, bytes: number): Promise<number> {
   return ms;
 }
 
-/** One service on its own folders: `files` UDP-triggered and `files` watcher-only frames of one size. */
+/** A port nobody listens on now (the child binds it a moment later). */
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+/** `dataman serve` as systemd runs it (the compiled program, its own process), with its output lines. */
+async function startServe(configPath: string) {
+  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=2', join(REPO, 'bin', 'dataman.js'), 'serve', '--config', configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let partial = '';
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+    const parts = (partial + text).split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts);
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const until = async (what: string, test: () => boolean) => {
+    const started = performance.now();
+    while (!test()) {
+      if (child.exitCode !== null) throw new Error(`dataman serve exited: ${stderr}`);
+      if (performance.now() - started > 120_000) throw new Error(`no ${what} in 120 s:\n${lines.slice(-20).join('\n')}\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await until('start', () => lines.some((l) => l.includes('dataMan server started on')));
+  return {
+    lines, until,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Resolves when `pointer` names `name`: the moment an observer's display tool sees the file. */
+function pointerNames(pointer: string, name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = (err?: Error) => {
+      done = true;
+      watcher.close();
+      clearInterval(fallback);
+      clearTimeout(timeout);
+      if (err) reject(err);
+      else resolve();
+    };
+    const check = () => {
+      readFile(pointer, 'utf8').then((text) => {
+        if (!done && text.trim() === name) finish();
+      }, () => undefined);
+    };
+    const watcher = watch(dirname(pointer), check);
+    // inotify events can be coalesced: look now and then as well.
+    const fallback = setInterval(check, 20);
+    const timeout = setTimeout(() => finish(new Error(`${name} not delivered in 120 s`)), 120_000);
+  });
+}
+
+/** One service (a child process) on its own folders: `files` UDP-triggered and `files` watcher-only frames of one size. */
 async function runService(
   parent: string, roi: '1k' | 'full', files: number, stages: Record<JobStage, number[]>,
 ): Promise<{ udp: number[]; watcher: number[]; settleMs: number; intervalMs: number; rawBytes: number; processedBytes: number }> {
-  const name = roi;
-  const root = join(parent, name);
+  const root = join(parent, roi);
   for (const d of ['raw/mods1b', 'proc', 'newdata', 'log', 'state']) await mkdir(join(root, d), { recursive: true });
-  const config = parseConfig(`
-server: {ipAddr: 127.0.0.1, ipPort: 0}
+  const port = await freeUdpPort();
+  const configPath = join(root, 'dataman.yaml');
+  const text = `
+server: {ipAddr: 127.0.0.1, ipPort: ${port}}
 paths: {dataDir: ${root}/raw, procDir: ${root}/proc, repoDir: ${root}/newdata, logDir: ${root}/log, stateDir: ${root}/state}
 channels: [mods1b]
+debug: Y
 http: {enabled: false}
-`, join(root, 'dataman.yaml'));
-  const log = memoryLogger({ debug: true });
-  const service = await DatamanService.start({ config, logger: log.logger, hostName: 'bench' });
+`;
+  await writeFile(configPath, text);
+  const config = parseConfig(text, configPath);
+  const service = await startServe(configPath);
   const socket = createSocket('udp4');
-  const stage = (pattern: RegExp) => log.messages('debug').map((m) => pattern.exec(m)).filter((m) => m !== null).at(-1);
+  const pointer = join(config.paths.repoDir, 'MODS1B.new');
   let rawBytes = 0;
   let processedBytes = 0;
   const sample = async (seq: number, trigger: boolean): Promise<number> => {
     const raw = generateRaw({ instrument: 'mods1b', roi, seq, seed: seq });
     rawBytes = raw.bytes.length;
     const path = join(config.paths.dataDir, 'mods1b', raw.name);
-    const delivered = once(service, 'delivery:done');
+    const delivered = pointerNames(pointer, raw.name);
     const handle = await open(path, 'wx');
     await handle.write(raw.bytes, 0, raw.bytes.length, 0);
     // On the mountain azcam writes on its own server (NFS): none of the raw file's dirty pages
@@ -128,17 +200,21 @@ http: {enabled: false}
     await handle.sync();
     await handle.close();
     const complete = performance.now();
-    if (trigger) socket.send(`proc /home/data/${raw.name}`, service.udp!.port, '127.0.0.1');
-    const [, result] = (await delivered) as [unknown, { procPath: string; repoPath: string }];
+    if (trigger) socket.send(`proc /home/data/${raw.name}`, port, '127.0.0.1');
+    await delivered;
     const ms = performance.now() - complete;
+    const escaped = raw.name.replace(/\./g, '\\.');
+    // The job's record, then the raw file's checksum for the ledger, come after the pointer.
+    await service.until(`record of ${raw.name}`, () => service.lines.some((l) => l.includes(`Done: ${raw.name} processed`)));
+    await new Promise((r) => setTimeout(r, roi === 'full' ? 400 : 100));
+    const repoPath = join(config.paths.repoDir, raw.name);
+    processedBytes = (await stat(repoPath)).size;
     // Each file starts from the same state of the machine: on this VM, page cache that grows by
     // GBs over a run makes later writes into it up to 10x slower (host memory handed back and
     // faulted in again), whatever the software does. The archive moves files out of /newdata too.
-    await service.idle(); // the raw file's checksum for the ledger is taken after delivery
-    processedBytes = (await stat(result.repoPath)).size;
-    await Promise.all([path, result.procPath, result.repoPath].map((p) => rm(p)));
+    await Promise.all([path, repoPath, join(config.paths.procDir, raw.name.split('.')[1]!, raw.name)].map((p) => rm(p, { force: true })));
     if (trigger) {
-      const line = stage(new RegExp(`^${raw.name.replace(/\./g, '\\.')}: job took \\d+ ms: (.*)$`));
+      const line = service.lines.map((l) => new RegExp(`${escaped}: job took \\d+ ms: (.*)$`).exec(l)).filter((m) => m !== null).at(-1);
       for (const part of line?.[1]?.split(', ') ?? []) {
         const [key, value] = part.split(' ');
         if ((JOB_STAGES as readonly string[]).includes(key!)) stages[key as JobStage].push(Number(value));
@@ -156,7 +232,7 @@ http: {enabled: false}
     }
   } finally {
     socket.close();
-    await service.stop('benchmark done');
+    await service.stop();
   }
   return { udp, watcher, settleMs: config.watch.settleMs, intervalMs: config.watch.intervalMs, rawBytes, processedBytes };
 }

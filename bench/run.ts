@@ -89,7 +89,7 @@ for (const [roi, e] of Object.entries(results) as Array<[string, Record<string, 
 }
 if (latency) {
   const ms = (x: number) => `${(x / 1000).toFixed(3)} s`;
-  console.log(`\nService latency, raw file complete -> <CHAN>.new updated (${latency.files} files each; settle ${latency.settleMs} ms, poll ${latency.intervalMs} ms):`);
+  console.log(`\nService latency (dataman serve as a child process), raw file complete -> <CHAN>.new names it (${latency.files} files each; settle ${latency.settleMs} ms, poll ${latency.intervalMs} ms):`);
   for (const f of latency.frames) {
     const one = f.floor.p50Ms;
     const two = f.twoCopiesFloor.p50Ms;
