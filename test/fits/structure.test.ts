@@ -85,6 +85,17 @@ test('a missing or non-integer NAXIS is a BadHeaderError naming the keyword', as
   });
 });
 
+test('a complex NAXIS is refused with its value written as FITS writes it, not [object Object]', async () => {
+  const bytes = Buffer.from(await smallMef());
+  bytes.write('NAXIS   =               (2, 0)', 160, 'latin1');
+  await assert.rejects(readStructure(bufferSource(bytes, 'x.fits')), (err: unknown) => {
+    assert.ok(err instanceof BadHeaderError);
+    assert.equal(err.location.keyword, 'NAXIS');
+    assert.match(err.message, /found "\(2, 0\)"/);
+    return true;
+  });
+});
+
 test('junk after the last HDU is an error, not silently accepted', async () => {
   const bytes = Buffer.concat([await smallMef(), Buffer.alloc(2880, 0x41)]);
   await assert.rejects(readStructure(bufferSource(bytes)), BadHeaderError);
