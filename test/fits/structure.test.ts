@@ -77,7 +77,7 @@ test('an empty file and a file that is not FITS are NotFitsError', async () => {
 
 test('a non-integer NAXIS is a BadHeaderError naming the keyword and quoting the value as written', async () => {
   // A complex value is quoted as FITS writes it, not as [object Object].
-  for (const [field, quoted] of [['2.5', '"2.5"'], ['(2, 0)', '"(2, 0)"']]) {
+  for (const [field, quoted] of [['2.5', '"2.5"'], ['(2, 0)', '"(2, 0)"']] as const) {
     const bytes = Buffer.from(await smallMef());
     bytes.write(`NAXIS   = ${field.padStart(20)}`, 160, 'latin1');
     await assert.rejects(readStructure(bufferSource(bytes, 'x.fits')), (err: unknown) => {
