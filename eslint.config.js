@@ -21,10 +21,9 @@ export default tseslint.config(
       // Off: async functions that implement a Promise-returning interface (ByteSource.read, the
       // ledger read hook) are async on purpose, so that a throw becomes a rejection, not a sync throw.
       '@typescript-eslint/require-await': 'off',
-      // Off until its 31 sites are reviewed one by one: FITS card values are `CardValue`, a union
-      // that includes the `Complex` object, and the card code stringifies values after checking
-      // their kind in ways the rule cannot follow. Left open in issue #16.
-      '@typescript-eslint/no-base-to-string': 'off',
+      // On: a FITS card value may be the `Complex` object, so card text goes through `valueText`
+      // (src/fits/card.ts), never `String(value)`.
+      '@typescript-eslint/no-base-to-string': 'error',
       // Off: `HduType` lists the known XTENSION values beside `string` on purpose, as documentation
       // for readers and editors; the rule wants them dropped.
       '@typescript-eslint/no-redundant-type-constituents': 'off',

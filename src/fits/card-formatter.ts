@@ -5,7 +5,7 @@
  * shortest decimal form that reads back to the same double. Strings longer than one card use the
  * CONTINUE long-string convention (§4.2.1.2).
  */
-import { type Card, type CardValue, type CardKind, type Complex, CARD_LENGTH, COMMENTARY_KEYWORDS } from './card.js';
+import { type Card, type CardValue, type CardKind, type Complex, CARD_LENGTH, COMMENTARY_KEYWORDS, valueText } from './card.js';
 import { CardFormatError } from './errors.js';
 
 const STANDARD_KEYWORD = /^[A-Z0-9_-]{0,8}$/;
@@ -40,8 +40,9 @@ export function formatValue(kind: CardKind, value: CardValue, keyword = ''): str
     case 'logical':
       return (value ? 'T' : 'F').padStart(VALUE_WIDTH);
     case 'integer':
-      if (typeof value === 'number' && !Number.isInteger(value)) {
-        throw new CardFormatError(`${value} is not an integer`, { keyword });
+      if (typeof value === 'bigint') return value.toString().padStart(VALUE_WIDTH);
+      if (typeof value !== 'number' || !Number.isInteger(value)) {
+        throw new CardFormatError(`${describeValue(value)} is not an integer`, { keyword });
       }
       return String(value).padStart(VALUE_WIDTH);
     case 'real':
@@ -51,14 +52,29 @@ export function formatValue(kind: CardKind, value: CardValue, keyword = ''): str
       return `(${formatReal(c.re, keyword)}, ${formatReal(c.im, keyword)})`.padStart(VALUE_WIDTH);
     }
     case 'string':
-      return quote(String(value)).padEnd(VALUE_WIDTH);
+      return quote(requireText(kind, value, keyword)).padEnd(VALUE_WIDTH);
     case 'undefined':
       return ''.padEnd(VALUE_WIDTH);
     case 'unparsed':
-      return String(value);
+      return requireText(kind, value, keyword);
     case 'commentary':
       throw new CardFormatError('commentary cards have no value field', { keyword });
   }
+}
+
+/**
+ * The text of a string or unparsed card. `Header.set` takes an explicit kind with any value, so
+ * a mismatch (a complex value given `kind: 'string'`) is refused here rather than written into
+ * the file as `'[object Object]'`.
+ */
+function requireText(kind: CardKind, value: CardValue, keyword: string): string {
+  if (typeof value === 'string') return value;
+  throw new CardFormatError(`a ${kind} card cannot hold ${describeValue(value)}`, { keyword });
+}
+
+/** A value for an error message: its text and its JavaScript type. */
+function describeValue(value: CardValue): string {
+  return `${JSON.stringify(valueText(value))} (${value === null ? 'null' : typeof value === 'object' ? 'complex' : typeof value})`;
 }
 
 /**
@@ -93,12 +109,13 @@ export function keywordNeedsHierarch(keyword: string, hierarch = false): boolean
  */
 export function formatCard(card: Card): string {
   if (card.image !== undefined) return card.image;
-  if (card.kind === 'commentary') return formatCommentary(card.keyword, String(card.value ?? ''));
+  if (card.kind === 'commentary') return formatCommentary(card.keyword, card.value === null ? '' : requireText(card.kind, card.value, card.keyword));
   const hierarch = keywordNeedsHierarch(card.keyword, card.hierarch);
   if (card.comment !== undefined) checkText(card.comment, card.keyword);
   if (hierarch) return formatHierarch(card);
-  if (card.kind === 'string' && quote(String(card.value)).length > CARD_LENGTH - 10) {
-    return formatLongString(card.keyword, String(card.value), card.comment);
+  if (card.kind === 'string') {
+    const text = requireText(card.kind, card.value, card.keyword);
+    if (quote(text).length > CARD_LENGTH - 10) return formatLongString(card.keyword, text, card.comment);
   }
   const head = `${card.keyword.padEnd(8)}= ${formatValue(card.kind, card.value, card.keyword)}`;
   return fitComment(head, card.comment, card.keyword);

@@ -44,6 +44,18 @@ export interface Card {
   image?: string;
 }
 
+/**
+ * A value as text for messages, comparisons and display: strings as they are, T/F, integers and
+ * reals in JavaScript's shortest form, complex as `(re, im)`, the empty string for undefined.
+ * Never `[object Object]`.
+ */
+export function valueText(value: CardValue): string {
+  if (value === null) return '';
+  if (typeof value === 'boolean') return value ? 'T' : 'F';
+  if (typeof value === 'object') return `(${value.re}, ${value.im})`;
+  return String(value);
+}
+
 /** Keywords whose cards carry free text rather than a value (§4.4.2.4). */
 export const COMMENTARY_KEYWORDS: ReadonlySet<string> = new Set(['COMMENT', 'HISTORY', '']);
 

@@ -2,7 +2,7 @@
  * The structure of a FITS file: where each HDU's header and data unit are, computed from the
  * headers alone (FITS Standard 4.0 §3.3, §4.4.1, §7). Data units are never read here.
  */
-import { padToBlock, BLOCK_LENGTH } from './card.js';
+import { padToBlock, valueText, BLOCK_LENGTH } from './card.js';
 import { Header } from './header.js';
 import { checkCardImage } from './card-parser.js';
 import { BadHeaderError, NotFitsError, TruncatedFitsError, type FitsLocation } from './errors.js';
@@ -209,7 +209,7 @@ function describeHdu(index: number, offset: number, header: Header, headerBytes:
     if (first?.keyword !== 'XTENSION' || first.kind !== 'string') {
       throw new BadHeaderError('extension header does not start with XTENSION', loc);
     }
-    type = String(first.value);
+    type = valueText(first.value);
   }
   const bitpix = requireInteger(header, 'BITPIX', loc);
   if (!VALID_BITPIX.has(bitpix)) throw new BadHeaderError(`BITPIX = ${bitpix} is not one of 8, 16, 32, 64, -32, -64`, { ...loc, keyword: 'BITPIX' });
@@ -253,7 +253,7 @@ function requireInteger(header: Header, keyword: string, loc: FitsLocation): num
   const card = header.get(keyword);
   if (card === undefined) throw new BadHeaderError(`mandatory keyword ${keyword} is missing`, { ...loc, keyword });
   if (card.kind !== 'integer' || typeof card.value !== 'number') {
-    throw new BadHeaderError(`${keyword} must be an integer, found ${JSON.stringify(String(card.value))}`, { ...loc, keyword });
+    throw new BadHeaderError(`${keyword} must be an integer, found ${JSON.stringify(valueText(card.value))}`, { ...loc, keyword });
   }
   return card.value;
 }

@@ -4,6 +4,7 @@
  */
 import type { ByteSource } from './source.js';
 import { readStructure, type Hdu } from './hdu.js';
+import { valueText } from './card.js';
 import { addSums, CHECKSUM_OK, onesComplementSum } from './checksum.js';
 import { ChecksumError, FitsError, TruncatedFitsError } from './errors.js';
 
@@ -41,7 +42,7 @@ export async function verifyHduChecksums(source: ByteSource, hdu: Hdu): Promise<
 function checksumResult(hdu: Hdu, sums: { header: number; data: number }): HduChecksumResult {
   const datasumCard = hdu.header.get('DATASUM');
   const checksumCard = hdu.header.get('CHECKSUM');
-  const datasumOk = datasumCard === undefined ? undefined : String(datasumCard.value).trim() === String(sums.data);
+  const datasumOk = datasumCard === undefined ? undefined : valueText(datasumCard.value).trim() === String(sums.data);
   let checksumOk: boolean | undefined;
   if (checksumCard !== undefined) {
     // Header and data together must add up to all ones (negative zero).

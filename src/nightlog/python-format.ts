@@ -9,7 +9,7 @@
  * does not fit the value's type — `PyFormatError` here, so that callers can fall back exactly
  * where Python code falls back.
  */
-import type { Card } from '../fits/index.js';
+import { type Card, valueText } from '../fits/index.js';
 
 /** A header value as the Python type astropy would give it. */
 export type PyValue =
@@ -48,7 +48,7 @@ export function pyValueOfCard(card: Card): PyValue {
     case 'string':
     case 'commentary':
     case 'unparsed':
-      return { type: 'str', value: String(v ?? '') };
+      return { type: 'str', value: valueText(v) };
     case 'logical':
       return { type: 'bool', value: v === true };
     case 'integer':

@@ -163,7 +163,7 @@ export function generateRaw(options: SimulateOptions = {}): GeneratedRaw {
       seq: o.seq,
       dateObs: times.date,
       utcObs: o.broken.has('utc-fraction-1000') ? `${times.utc.slice(0, 8)}.1000` : times.utc,
-      imageType: String(primary.value('IMAGETYP') ?? ''),
+      imageType: primary.string('IMAGETYP') ?? '',
       object: o.object,
       exptimeS: Math.trunc(o.exptimeS * 1000 + 1e-6) / 1000,
       roi: o.roiPreset,

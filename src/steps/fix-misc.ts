@@ -4,7 +4,7 @@
  * one, NONSIDER parsed as a number, binning-aware CCDROI) and idempotence (a value the step
  * itself wrote, such as LBTWLINK = 'Up', is kept on reprocessing).
  */
-import type { Card, Header } from '../fits/index.js';
+import { type Card, type Header, valueText } from '../fits/index.js';
 import { parseSexagesimalDegrees } from '../time/index.js';
 import type { RawFile } from './raw-file.js';
 import { applied, type StepOutcome } from './types.js';
@@ -17,7 +17,7 @@ export function angleDegrees(card: Card | undefined): number | undefined {
   if (card.kind === 'integer' || card.kind === 'real') return Number(card.value);
   if (card.kind !== 'string') return undefined;
   try {
-    return parseSexagesimalDegrees(String(card.value));
+    return parseSexagesimalDegrees(valueText(card.value));
   } catch {
     return undefined; // the caller names the keyword and what it does instead
   }
@@ -94,8 +94,8 @@ export function fixMisc(raw: RawFile): StepOutcome {
   // 8. NSTYPE/NSEPHFIL: a blank or missing one becomes 'None', each on its own.
   for (const [keyword, comment] of [['NSTYPE', 'Non-sidereal target type'], ['NSEPHFIL', 'Non-sidereal ephemeris file name']] as const) {
     const card = h.get(keyword);
-    if (card?.kind === 'string' && String(card.value).trim() !== '') continue;
-    if (card !== undefined && card.kind !== 'string') warnings.push(`${keyword} was not a string (${JSON.stringify(String(card.value))}); set to 'None'`);
+    if (card?.kind === 'string' && valueText(card.value).trim() !== '') continue;
+    if (card !== undefined && card.kind !== 'string') warnings.push(`${keyword} was not a string (${JSON.stringify(valueText(card.value))}); set to 'None'`);
     h.set(keyword, 'None', { comment, kind: 'string' });
   }
 
@@ -103,7 +103,7 @@ export function fixMisc(raw: RawFile): StepOutcome {
   const nonsider = h.get('NONSIDER');
   if (nonsider !== undefined) {
     const flag = truthValue(nonsider);
-    if (flag === undefined) warnings.push(`NONSIDER = ${JSON.stringify(String(nonsider.value))} is neither a number nor a logical; left as it is`);
+    if (flag === undefined) warnings.push(`NONSIDER = ${JSON.stringify(valueText(nonsider.value))} is neither a number nor a logical; left as it is`);
     else h.set('NONSIDER', flag, { comment: 'Target is non-sidereal', kind: 'logical' });
   }
 
@@ -112,7 +112,7 @@ export function fixMisc(raw: RawFile): StepOutcome {
 
   // 11. IMAGETYP in upper case, as the archive expects.
   const imagetyp = h.get('IMAGETYP');
-  if (imagetyp?.kind === 'string') h.set('IMAGETYP', String(imagetyp.value).toUpperCase(), { comment: 'Image type', kind: 'string' });
+  if (imagetyp?.kind === 'string') h.set('IMAGETYP', valueText(imagetyp.value).toUpperCase(), { comment: 'Image type', kind: 'string' });
   else if (imagetyp !== undefined) warnings.push('IMAGETYP is not a string; left as it is');
 
   return applied('fixMisc', warnings);
@@ -120,14 +120,14 @@ export function fixMisc(raw: RawFile): StepOutcome {
 
 function describeAngleProblem(h: Header, keyword: string, value: number | undefined): string {
   if (value !== undefined) return '';
-  return h.has(keyword) ? `${keyword} ${JSON.stringify(String(h.value(keyword)))} is not an angle; ` : `${keyword} missing; `;
+  return h.has(keyword) ? `${keyword} ${JSON.stringify(valueText(h.value(keyword) ?? null))} is not an angle; ` : `${keyword} missing; `;
 }
 
 /** 1 → Up, other integers → Down, anything else → Unknown; Up/Down/Unknown are kept. */
 export function weatherLink(card: Card | undefined): 'Up' | 'Down' | 'Unknown' {
   if (card === undefined) return 'Unknown';
   if (card.kind === 'string') {
-    const text = String(card.value).trim();
+    const text = valueText(card.value).trim();
     if (text === 'Up' || text === 'Down' || text === 'Unknown') return text;
     if (/^[+-]?\d+$/.test(text)) return Number(text) === 1 ? 'Up' : 'Down';
     return 'Unknown';
@@ -143,7 +143,7 @@ function truthValue(card: Card): boolean | undefined {
     case 'integer':
     case 'real': return Number(card.value) !== 0;
     case 'string': {
-      const text = String(card.value).trim();
+      const text = valueText(card.value).trim();
       if (/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(text)) return Number(text) !== 0;
       if (/^(t|true|y|yes)$/i.test(text)) return true;
       if (/^(f|false|n|no)$/i.test(text)) return false;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findHdu } from '../../src/fits/index.js';
+import { findHdu, valueText } from '../../src/fits/index.js';
 import { REFERENCE_DEFAULT_SENSORS, REFERENCE_SENSORS } from '../../src/steps/types.js';
 import { LBT_SITE } from '../../src/time/index.js';
 import { createPrng } from '../../src/simulate/index.js';
@@ -38,9 +38,9 @@ async function compareWithOracle(p: Processed): Promise<{ worstTimeS: number }> 
     if (TIME_KEYS.has(key)) {
       const diff = Math.abs((ours as number) - (value as number));
       worstTimeS = Math.max(worstTimeS, diff * 86400);
-      assert.ok(diff < FIVE_MICROSECONDS_IN_DAYS, `${key}: ours ${String(ours)}, astropy ${value} (${(diff * 86400 * 1e6).toFixed(3)} µs)`);
+      assert.ok(diff < FIVE_MICROSECONDS_IN_DAYS, `${key}: ours ${valueText(ours ?? null)}, astropy ${value} (${(diff * 86400 * 1e6).toFixed(3)} µs)`);
     } else if (typeof value === 'number') {
-      assert.ok(Math.abs((ours as number) - value) <= 1e-12 * Math.max(1, Math.abs(value)), `${key}: ours ${String(ours)}, expected ${value}`);
+      assert.ok(Math.abs((ours as number) - value) <= 1e-12 * Math.max(1, Math.abs(value)), `${key}: ours ${valueText(ours ?? null)}, expected ${value}`);
     } else {
       assert.equal(ours, value, key);
     }

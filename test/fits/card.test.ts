@@ -2,6 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BadCardError, CardFormatError, checkCardImage, formatCard, formatReal, parseCard, type Card,
+  Header, valueText,
 } from '../../src/fits/index.js';
 
 const pad = (s: string) => s.padEnd(80);
@@ -127,6 +128,32 @@ describe('formatting cards', () => {
     assert.throws(() => fresh({ keyword: 'BAD=KEY', kind: 'integer', value: 1, comment: undefined }), CardFormatError);
   });
 
+  test('a value that does not match the kind is refused, naming the keyword, never written as [object Object]', () => {
+    const complex = { re: 1.5, im: -2 };
+    for (const kind of ['string', 'unparsed', 'commentary', 'integer'] as const) {
+      assert.throws(() => fresh({ keyword: 'MISFIT', kind, value: complex, comment: undefined }), (err: unknown) => {
+        assert.ok(err instanceof CardFormatError, `${kind}: ${String(err)}`);
+        assert.match(err.message, /"\(1\.5, -2\)" \(complex\)/);
+        assert.equal(err.location.keyword, 'MISFIT');
+        return true;
+      });
+    }
+    // Header.set takes an explicit kind with any value: the mismatch fails at set, not at write.
+    const h = new Header([]);
+    assert.throws(() => h.set('MISFIT', complex, { kind: 'string' }), CardFormatError);
+    assert.equal(h.has('MISFIT'), false);
+  });
+
+  test('valueText: T/F, shortest numbers, (re, im), empty for undefined', () => {
+    assert.equal(valueText(true), 'T');
+    assert.equal(valueText(false), 'F');
+    assert.equal(valueText(2.5), '2.5');
+    assert.equal(valueText(12345678901234567890n), '12345678901234567890');
+    assert.equal(valueText({ re: 1, im: -0.5 }), '(1, -0.5)');
+    assert.equal(valueText(null), '');
+    assert.equal(valueText(' text '), ' text ');
+  });
+
   test('a long comment is cut at column 80', () => {
     const image = fresh({ keyword: 'A', kind: 'integer', value: 1, comment: 'c'.repeat(100) });
     assert.equal(image.length, 80);
@@ -140,7 +167,7 @@ describe('formatting cards', () => {
       assert.ok(image.length > 80);
       const cards = image.match(/.{80}/g)!.map((c) => parseCard(c));
       assert.equal(cards[1]!.keyword, 'CONTINUE');
-      const joined = cards.map((c) => String(c.value)).map((v, i, all) => (i < all.length - 1 ? v.slice(0, -1) : v)).join('');
+      const joined = cards.map((c) => valueText(c.value)).map((v, i, all) => (i < all.length - 1 ? v.slice(0, -1) : v)).join('');
       assert.equal(joined, text);
     }
   });

@@ -75,14 +75,18 @@ test('an empty file and a file that is not FITS are NotFitsError', async () => {
   });
 });
 
-test('a missing or non-integer NAXIS is a BadHeaderError naming the keyword', async () => {
-  const bytes = Buffer.from(await smallMef());
-  bytes.write('NAXIS   =                  2.5', 160, 'latin1');
-  await assert.rejects(readStructure(bufferSource(bytes, 'x.fits')), (err: unknown) => {
-    assert.ok(err instanceof BadHeaderError);
-    assert.equal(err.location.keyword, 'NAXIS');
-    return true;
-  });
+test('a non-integer NAXIS is a BadHeaderError naming the keyword and quoting the value as written', async () => {
+  // A complex value is quoted as FITS writes it, not as [object Object].
+  for (const [field, quoted] of [['2.5', '"2.5"'], ['(2, 0)', '"(2, 0)"']] as const) {
+    const bytes = Buffer.from(await smallMef());
+    bytes.write(`NAXIS   = ${field.padStart(20)}`, 160, 'latin1');
+    await assert.rejects(readStructure(bufferSource(bytes, 'x.fits')), (err: unknown) => {
+      assert.ok(err instanceof BadHeaderError);
+      assert.equal(err.location.keyword, 'NAXIS');
+      assert.ok(err.message.includes(`found ${quoted}`), err.message);
+      return true;
+    });
+  }
 });
 
 test('junk after the last HDU is an error, not silently accepted', async () => {

@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import {
   BadCardError, CardFormatError, checkCardImage, formatCard, formatReal, Header, parseCard, END_CARD, padToBlock,
   type Card,
+  valueText,
 } from '../../src/fits/index.js';
 import { expectResultOr, fuzzParameters, PRINTABLE } from './fuzz-options.js';
 import { cardLikeImage, cardText, hierarchKeyword, printableImage, standardKeyword } from './arbitraries.js';
@@ -119,7 +120,7 @@ test('a parsed card re-formatted without its image parses back to the same keywo
       assert.equal(again.kind, card.kind, `kind of ${JSON.stringify(image)} → ${JSON.stringify(images)}`);
       // A keyword the standard does not allow (`abc`, `A B`) can only be written with HIERARCH.
       if (STANDARD_KEYWORD.test(card.keyword)) assert.equal(again.hierarch === true, card.hierarch === true);
-      assert.ok(sameValue(card.kind, again.value, card.value), `value ${String(card.value)} came back as ${String(again.value)} via ${JSON.stringify(images)}`);
+      assert.ok(sameValue(card.kind, again.value, card.value), `value ${valueText(card.value)} came back as ${valueText(again.value)} via ${JSON.stringify(images)}`);
       if (card.kind !== 'commentary') assertCommentKept(card.comment, again.comment, images);
     }),
     fuzzParameters(),

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { BadCardError, CardFormatError, END_CARD, Header, padToBlock, type Card } from '../../src/fits/index.js';
+import { BadCardError, CardFormatError, END_CARD, Header, padToBlock, type Card, valueText } from '../../src/fits/index.js';
 import { expectResultOr, fuzzParameters } from './fuzz-options.js';
 import { cardLikeImage, cardText, printableImage } from './arbitraries.js';
 
@@ -74,7 +74,7 @@ test('an edited header re-reads to the same cards plus the edit', () => {
       const edited = cards.find((c) => c.keyword === keyword)!;
       assert.ok(edited, `${keyword} is there`);
       const want = typeof value === 'string' ? value.trimEnd() : value;
-      assert.ok(edited.value === want || (typeof want === 'number' && Number(edited.value) === want), `${keyword} = ${String(edited.value)}, set ${String(want)}`);
+      assert.ok(edited.value === want || (typeof want === 'number' && Number(edited.value) === want), `${keyword} = ${valueText(edited.value)}, set ${valueText(want)}`);
       // Every other card reads back as it was, in the same order.
       const others = cards.filter((c) => c.keyword !== keyword);
       const kept = before.filter((c) => !(c.keyword === keyword));

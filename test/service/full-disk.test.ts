@@ -35,7 +35,9 @@ function mountTmpfs(dir: string, size: string): Disk | string {
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (err) {
-    return `cannot mount a tmpfs (${String((err as { stderr?: unknown }).stderr ?? (err as Error).message).trim()})`;
+    // execFileSync's error carries the command's stderr as a Buffer (stdio: 'pipe').
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
+    return `cannot mount a tmpfs (${stderr || (err as Error).message})`;
   }
   stopBeforeRemoval(dir, async () => execFileSync('umount', [dir]));
   const remount = async (to: string) => { execFileSync('mount', ['-o', `remount,size=${to}`, dir]); };
