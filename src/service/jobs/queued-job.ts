@@ -6,18 +6,15 @@
  */
 import type { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
-import type { ServiceClock } from '../../base/clock.js';
 import { DatamanError } from '../../errors.js';
 import type { DatamanConfig } from '../../ops/config.js';
-import type { Logger } from '../../ops/logger.js';
-import type { Ledger, LedgerRow } from '../ledger/ledger.js';
+import type { LedgerRow } from '../ledger/ledger.js';
 import { isLedgerUnavailable } from '../ledger/ledger-availability.js';
 import type { ServiceEvents } from '../events.js';
 import { fileDropIfAny } from '../discovery/drop-folder.js';
 import type { TrackedFile } from '../discovery/intake.js';
-import type { DeliveryResult, FsPort } from './deliver.js';
+import type { DeliveryResult } from './deliver.js';
 import { runJob, sha256File, type JobContext } from './job.js';
-import type { WorkerPool } from './worker-pool.js';
 import type { WorkerOptions } from './worker-protocol.js';
 
 /** What health is told of a job, before anyone hears of its outcome. */
@@ -27,17 +24,8 @@ export interface JobHealth {
   delivered(bytes: number): void;
 }
 
-/** What the job runner needs from the service that composes it. */
-export interface JobRunnerDeps {
-  config: DatamanConfig;
-  ledger: Ledger;
-  pool: WorkerPool;
-  logger: Logger;
-  clock: ServiceClock;
-  fs: FsPort | undefined;
-  /** Aborted when the service stops (see `JobContext.signal`). */
-  signal: AbortSignal;
-  random: () => number;
+/** What the job runner needs from the service that composes it: what every job gets, and more. */
+export interface JobRunnerDeps extends Pick<JobContext, 'config' | 'ledger' | 'pool' | 'logger' | 'clock' | 'fs' | 'signal' | 'random'> {
   /** When the service started: temporaries written before then are a dead run's. */
   runningSinceMs: number;
   health: JobHealth;
