@@ -22,6 +22,7 @@ import { openLedger, type Ledger, type LedgerRow } from '../service/ledger/ledge
 import { nameParts, runJob, sha256File, type JobContext } from '../service/jobs/job.js';
 import { lookAt } from '../service/discovery/readiness.js';
 import { WorkerPool } from '../service/jobs/worker-pool.js';
+import { workerOptionsFrom } from '../service/jobs/queued-job.js';
 
 export { inLanes } from './lanes.js';
 export { positiveInteger } from './options.js';
@@ -273,7 +274,7 @@ export class InPlaceRunner {
     const maxAttempts = this.options.maxAttempts ?? 5;
     const ctx: JobContext = {
       config: this.config, ledger, pool: this.pool, logger: this.logger, clock: systemClock, fs: undefined,
-      workerOptions: workerOptions(this.config), signal: job.signal, random: Math.random, channelLocks: this.channelLocks,
+      workerOptions: workerOptionsFrom(this.config), signal: job.signal, random: Math.random, channelLocks: this.channelLocks,
     };
     let attempts = 0;
     try {
@@ -318,14 +319,6 @@ export class InPlaceRunner {
       }
     }
   }
-}
-
-/** The worker options the service derives from its configuration. */
-function workerOptions(c: DatamanConfig): JobContext['workerOptions'] {
-  return {
-    steps: { ...c.processing }, site: { ...c.site }, sensors: { ...c.sensors }, defaultSensors: { ...c.defaultSensors },
-    timeZone: c.timeZone, checksums: c.delivery.checksums, fsync: false,
-  };
 }
 
 /**

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/base/clock.js';
 import { memoryLogger } from '../../src/ops/logger.js';
 import { LedgerError } from '../../src/service/ledger/ledger-schema.js';
-import { whenLedgerWritable, type LedgerRow } from '../../src/service/ledger/ledger.js';
+import type { LedgerRow } from '../../src/service/ledger/ledger.js';
+import { whenLedgerWritable } from '../../src/service/ledger/ledger-availability.js';
 import { findOrphans } from '../../src/service/jobs/recovery.js';
 import { tempDir } from '../helpers/temp.js';
 

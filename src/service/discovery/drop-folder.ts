@@ -4,7 +4,9 @@
  * that exists in `done/` or `failed/` gets a numbered suffix instead of replacing it.
  */
 import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Logger } from '../../ops/logger.js';
+import type { LedgerRow } from '../ledger/ledger.js';
 
 export async function ensureDropFolders(dropDir: string, mode: number): Promise<void> {
   for (const sub of ['', 'done', 'failed']) await mkdir(join(dropDir, sub), { recursive: true, mode });
@@ -29,4 +31,22 @@ export async function fileDrop(path: string, dropDir: string, outcome: 'done' | 
     return target;
   }
   throw new Error(`cannot file ${path} into ${folder}: 999 files of that name already there`);
+}
+
+/**
+ * Moves a finished job's file to `done/` or `failed/` if the operator put it in the drop folder;
+ * a failure to move it is logged, never taken for a failure of the file.
+ */
+export async function fileDropIfAny(
+  row: LedgerRow, dropDir: string | undefined, logger: Logger, outcome: 'done' | 'failed', reason?: string,
+): Promise<void> {
+  // Only files the operator put in the drop folder are moved; a reprocessing request made by
+  // `requeue --now` or `replay` names the raw file itself, which is never moved.
+  if (row.origin !== 'drop' || !dropDir || dirname(row.path) !== resolve(dropDir)) return;
+  try {
+    const where = await fileDrop(row.path, dropDir, outcome, reason);
+    logger.info(`${basename(row.path)}: drop-folder file moved to ${where}`);
+  } catch (err) {
+    logger.error(`${basename(row.path)}: cannot move the drop-folder file to ${outcome}/: ${(err as Error).message}`);
+  }
 }

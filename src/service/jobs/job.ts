@@ -12,7 +12,8 @@ import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { sleepUnlessAborted } from '../../base/clock.js';
 import { backoffMs, DeliveryError, type DeliveryProgress, type DeliveryResult, type PreparedDelivery } from './deliver.js';
-import { isLedgerUnavailable, whenLedgerWritable, type LedgerRow } from '../ledger/ledger.js';
+import type { LedgerRow } from '../ledger/ledger.js';
+import { isLedgerUnavailable, whenLedgerWritable } from '../ledger/ledger-availability.js';
 import {
   classify, commit, confirm, copy, processRaw, recordDelivered, recover, JOB_STAGES,
   type Job, type JobContext, type JobStage, type Processed, type Unsettled,

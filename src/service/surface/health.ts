@@ -13,7 +13,8 @@ import { constants } from 'node:fs';
 import { access, open, statfs, unlink } from 'node:fs/promises';
 import { dirname, join, relative, isAbsolute } from 'node:path';
 import type { Clock } from '../../base/clock.js';
-import { isLedgerUnavailable, type Ledger, type LedgerRow } from '../ledger/ledger.js';
+import type { Ledger, LedgerRow } from '../ledger/ledger.js';
+import { isLedgerUnavailable } from '../ledger/ledger-availability.js';
 import type { PollAge } from '../discovery/watcher.js';
 
 /** One reason the service is not doing its job. */
