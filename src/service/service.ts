@@ -28,7 +28,7 @@ import { attachMetrics } from './surface/metrics.js';
 import { attachQuickLookUpdater } from './surface/quicklook-updater.js';
 import { startStatusServer } from './surface/status-http.js';
 import { statusSourceFor } from './surface/status-source.js';
-import { checkHealth, ledgerReportingTo, LiveHealth } from './surface/health.js';
+import { checkHealth, HEALTH_PROBE, ledgerReportingTo, LiveHealth } from './surface/health.js';
 import { attachNightLog } from './surface/nightlog-writer.js';
 import { startIsisLink } from './surface/isis/link.js';
 
@@ -165,6 +165,10 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       for (const temp of await removeStaleTemps([config.paths.repoDir], `${channel.toUpperCase()}.new`, this.clock.now(), this.startedAt)) {
         this.logger.info(`Removed ${temp}, left by a run that stopped while updating the pointer`);
       }
+    }
+    // So is a health check's writability probe (the soak's SIGKILL found one).
+    for (const probe of await removeStaleTemps([config.paths.repoDir], HEALTH_PROBE, this.clock.now(), this.startedAt)) {
+      this.logger.info(`Removed ${probe}, left by a run that stopped while checking that repoDir is writable`);
     }
     // Work left by the last run first, then anything new on disk within the catch-up window.
     for (const row of this.ledger.interrupted()) {

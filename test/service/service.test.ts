@@ -238,14 +238,16 @@ test('a listener that throws on delivery:done is logged, the others still run; t
   assert.equal(s.service.listenerCount('delivery:done'), before + 1, 'once listeners are removed after they fired');
 });
 
-test("a pointer's temporary left by a killed run is removed at start; other dot-files are not touched", async (t) => {
+test("a pointer's temporary and a health probe left by a killed run are removed at start; other dot-files are not touched", async (t) => {
   const root = await tempDir(t);
   await mkdir(join(root, 'newdata'), { recursive: true });
   // Written a moment ago, as by a run killed just before this start.
   await writeFile(join(root, 'newdata', '.MODS1B.new.tmp-0123456789ab'), 'mods1b.20260115.0007.fits\n');
+  await writeFile(join(root, 'newdata', '.dataman-healthz.0a1b2c3d4e5f'), '');
   await writeFile(join(root, 'newdata', '.archive-ingest.lock'), 'not ours');
   const s = await startService(root);
   t.after(() => s.stop());
   assert.deepEqual((await readdir(join(root, 'newdata'))).sort(), ['.archive-ingest.lock']);
   assert.ok(s.log.messages('info').some((m) => m.includes('.MODS1B.new.tmp-0123456789ab, left by a run that stopped while updating the pointer')));
+  assert.ok(s.log.messages('info').some((m) => m.includes('.dataman-healthz.0a1b2c3d4e5f, left by a run that stopped while checking that repoDir is writable')));
 });

@@ -260,9 +260,15 @@ function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
+/**
+ * The writability probe's name in repoDir, `.<HEALTH_PROBE>.<random>`: a dot-file the archive
+ * ingester ignores. One left by a killed run is removed at the next start.
+ */
+export const HEALTH_PROBE = 'dataman-healthz';
+
 /** null when a file can be created in `dir`, else why not. */
 export async function repoDirWritable(dir: string): Promise<string | null> {
-  const probe = join(dir, `.dataman-healthz-${randomBytes(6).toString('hex')}`);
+  const probe = join(dir, `.${HEALTH_PROBE}.${randomBytes(6).toString('hex')}`);
   try {
     await access(dir, constants.W_OK);
     const handle = await open(probe, 'wx', 0o600);
