@@ -77,7 +77,7 @@ test('a pointer naming a file that is gone, not FITS, without DATE-OBS, or no fi
       await writeFile(f.pointer, 'mods1b.20260210.0091.fits\n');
     }, /^the pointer named mods1b\.20260210\.0091\.fits, which has no usable DATE-OBS, so it now names/, true],
     ['a date alone', async () => {
-      await writeFile(join(f.repoDir, 'mods1b.20260210.0092.fits'), await smallMef({ primary: [{ keyword: 'DATE-OBS', kind: 'string', value: '2026-02-11' }] }));
+      await writeFile(join(f.repoDir, 'mods1b.20260210.0092.fits'), await smallMef({ primary: [{ keyword: 'DATE-OBS', kind: 'string', value: '2026-02-11', comment: undefined }] }));
       await writeFile(f.pointer, 'mods1b.20260210.0092.fits\n');
     }, /which has no usable DATE-OBS/, true],
     ['no file name', () => writeFile(f.pointer, '\n'), /^the pointer named "", which is not a file name in MODS1B\.new/, true],
