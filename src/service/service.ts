@@ -154,7 +154,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       // Optional caliban-era ISIS node; before any intake, like the listeners above, so that no
       // delivery misses its LASTFILE push.
       const isis = await startIsisLink({
-        config: config.isis, events: this, status, timers: this.clock, logger: this.logger.child('isis'),
+        config: config.isis, events: this, status, timers: this.clock, logger: this.logger.child('isis'), repoDir: config.paths.repoDir,
       });
       this.isisAddress = isis.address;
       this.onRelease('ISIS client', () => isis.close());

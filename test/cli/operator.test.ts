@@ -193,6 +193,24 @@ test('replay --night processes all 30 raw files of the night, and only those', a
     'delivered again under unique names');
 });
 
+test('replay (the in-place CLI) follows the pointer rule: the pointer ends on the newest exposure, whatever the order of the names', async (t) => {
+  const root = await tempDir(t);
+  await makeFolders(root);
+  const config = await configFile(root);
+  // Sequence 2 is the newest exposure, 3 the oldest.
+  const starts = ['2026-01-15T04:30:00.000Z', '2026-01-15T05:00:00.000Z', '2026-01-15T04:00:00.000Z'];
+  for (const [i, utcStart] of starts.entries()) await writeRaw(join(root, 'raw', 'mods1b'), { roi: '1k', bin: '4x4', seq: i + 1, seed: i, utcStart });
+
+  const run = await runCli(['replay', '--night', '20260115', '--config', config, '--concurrency', '1']);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  const repo = (await readdir(join(root, 'newdata'))).sort();
+  assert.deepEqual(repo, ['MODS1B.new', 'mods1b.20260115.0001.fits', 'mods1b.20260115.0002.fits', 'mods1b.20260115.0003.fits'], 'all three delivered');
+  assert.equal(await readFile(join(root, 'newdata', 'MODS1B.new'), 'utf8'), 'mods1b.20260115.0002.fits\n');
+  const logs = await readdir(join(root, 'log'));
+  const log = (await Promise.all(logs.map((l) => readFile(join(root, 'log', l), 'utf8')))).join('');
+  assert.match(log, /MODS1B\.new not moved: mods1b\.20260115\.0003\.fits \(DATE-OBS 2026-01-15T04:00:00[.0-9]*, sequence 3\) is an earlier exposure than mods1b\.20260115\.0002\.fits \(DATE-OBS 2026-01-15T05:00:00[.0-9]*, sequence 2\)/);
+});
+
 test('a wrong configuration path or command line exits 2 with a message', async (t) => {
   const root = await tempDir(t);
   const missing = join(root, 'nope.yaml');

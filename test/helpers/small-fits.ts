@@ -65,10 +65,10 @@ export function tableHdu(rows: Array<[string, string]>): HduOutput {
 }
 
 /** Primary + one 10×6 image + CONPARS-like table: 5 blocks, 14400 bytes. */
-export async function smallMef(options: { checksums?: boolean } = {}): Promise<Buffer> {
+export async function smallMef(options: { checksums?: boolean; primary?: Card[] } = {}): Promise<Buffer> {
   const sink = memorySink();
   await writeFits(sink, [
-    { header: primaryHeader() },
+    { header: primaryHeader(options.primary) },
     imageHdu(10, 6),
     tableHdu([['MOD10/TEMPA', '-128.104'], ['MOD10/TEMPB', '-106.011'], ['BACKPLANE_TEMP', '23.819']]),
   ], { checksums: options.checksums ? { timestamp: '2026-01-15T04:12:33' } : undefined });

@@ -299,22 +299,37 @@ const ERRNOS: Array<[string, boolean]> = [['ENOSPC', true], ['EACCES', true], ['
 test('every operation of every step, failing with each error or slow, leaves a consistent state and the delivery completes once', async (t) => {
   // A clean run lists the calls a delivery makes: each becomes a fault site.
   const probe = await setup(t);
+  await seedWithEarlierDelivery(probe);
   const recorder = new FaultyFs();
   await deliver(probe.request, faulty(probe, recorder));
-  const sites: Array<{ step: DeliveryStep; op: FsOp; occurrence: number }> = [];
+  const sites: Array<{ step: DeliveryStep; op: FsOp; occurrence: number; path: string }> = [];
   const counts = new Map<string, number>();
   for (const call of recorder.calls) {
     assert.ok(call.step !== undefined, `${call.op} ${call.path} outside a step`);
     const key = `${call.step}/${call.op}`;
     const occurrence = counts.get(key) ?? 0;
     counts.set(key, occurrence + 1);
-    sites.push({ step: call.step, op: call.op, occurrence });
+    sites.push({ step: call.step, op: call.op, occurrence, path: call.path });
   }
   for (const [step, ops] of Object.entries(EXPECTED_OPS)) {
     for (const op of ops) assert.ok(counts.has(`${step}/${op}`), `a delivery calls ${op} in ${step}`);
   }
 
   for (const site of sites) {
+    if (readsCurrentPointer(site)) {
+      await t.test(`${site.step}: ${site.op} #${site.occurrence + 1} (what the pointer names now) fails: the pointer moves, with a warning`, async (t) => {
+        const env = await setup(t);
+        const seeded = await seedWithEarlierDelivery(env);
+        const fs = new FaultyFs().inject({ op: site.op, step: site.step, after: site.occurrence, action: 'fail', errno: 'EIO' });
+        const result = await deliver(env.request, faulty(env, fs));
+        assert.equal(fs.fired, 1);
+        assert.equal(result.pointer, 'moved');
+        assert.match(result.pointerReason, /cannot be read \(.*EIO.*injected fault/);
+        assert.deepEqual(result.warnings, [`MODS1B.new: ${result.pointerReason}`]);
+        assert.deepEqual(await assertDeliveredOnce(env, seeded), { procName: BASE, repoName: BASE });
+      });
+      continue;
+    }
     for (const [errno, retryable] of ERRNOS) {
       await t.test(`${site.step}: ${site.op} #${site.occurrence + 1} fails with ${errno}`, async (t) => {
         const env = await setup(t);
@@ -362,6 +377,14 @@ test('every operation of every step, failing with each error or slow, leaves a c
     });
   }
 });
+
+/**
+ * A read of the pointer or of the file it names (the pointer rule): a failure there never holds
+ * the delivery up (behaviour.md §6 step 3), unlike every other fault site.
+ */
+function readsCurrentPointer(site: { step: DeliveryStep; op: FsOp; path: string }): boolean {
+  return site.step === 'pointer' && ['open', 'read', 'close'].includes(site.op) && ['MODS1B.new', 'mods1b.20260115.0000.fits'].includes(basename(site.path));
+}
 
 /** Files of an earlier delivery (another raw file), which a delivery must never touch. */
 async function seedWithEarlierDelivery(env: Env): Promise<Map<string, Buffer>> {

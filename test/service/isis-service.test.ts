@@ -117,6 +117,32 @@ test('after a restart, lastfile answers the last delivery of its channel recorde
   assert.equal(await te.ask('TE>M1.BD lastfile\r', 'M1.BD'), `M1.BD>TE DONE: lastfile LASTFILE=${blue}\r`);
 });
 
+test('LASTFILE follows the pointer: an earlier exposure delivered after a later one is not pushed, and lastfile keeps the later one, also after a restart', async (t) => {
+  const root = await tempDir(t);
+  const { server, gui, te } = await isisWorld(t);
+  const first = await startService(root, isisYaml(server.port));
+  const statusPushes = () => gui.received.filter((m) => m.includes(' STATUS: '));
+  let push = gui.next((m) => m.includes(' STATUS: '));
+  // The generator exposes sequence n at 04:12:33.456 + 60 s per number: 7 is later than 6.
+  const later = await deliver(first, root, 'mods1b', 7);
+  assert.equal(await push, `M1.BD>MC1 STATUS: delivered LASTFILE=${later}\r`);
+  const earlier = await deliver(first, root, 'mods1b', 6);
+  assert.equal((await readFile(join(root, 'newdata', 'MODS1B.new'), 'utf8')).trim(), later, 'the pointer stayed');
+  assert.ok(first.log.messages().some((m) => m.includes(`MODS1B.new not moved: ${earlier} (DATE-OBS`)), 'the log says why');
+  assert.equal(await te.ask('TE>M1.BD lastfile\r', 'M1.BD'), `M1.BD>TE DONE: lastfile LASTFILE=${later}\r`);
+  push = gui.next((m) => m.includes(' STATUS: '));
+  const newest = await deliver(first, root, 'mods1b', 8);
+  await push;
+  // Loopback UDP from one socket arrives in order: a push for the earlier file would be before this one.
+  assert.deepEqual(statusPushes(), [`M1.BD>MC1 STATUS: delivered LASTFILE=${later}\r`, `M1.BD>MC1 STATUS: delivered LASTFILE=${newest}\r`]);
+  await deliver(first, root, 'mods1b', 5); // earlier again, and the last delivery the ledger knows
+  await first.stop();
+
+  const again = await startService(root, isisYaml(server.port));
+  t.after(() => again.stop());
+  assert.equal(await te.ask('TE>M1.BD lastfile\r', 'M1.BD'), `M1.BD>TE DONE: lastfile LASTFILE=${newest}\r`, 'what MODS1B.new names, not the last delivered');
+});
+
 test('with isis off (the section filled in, enabled: N): no port opened, nothing sent, even after a delivery', async (t) => {
   const root = await tempDir(t);
   const { server, gui, te } = await isisWorld(t);

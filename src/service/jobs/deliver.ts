@@ -1,8 +1,9 @@
 /**
  * Atomic delivery of a processed file (behaviour.md §6, §9 row 10): the processed copy in
  * `<procDir>/<obsDate>/`, a verified copy in `<repoDir>` (`/newdata`), then the `<CHAN>.new`
- * pointer. Nothing half-written is ever visible under a final name, nothing is ever
- * overwritten, and a failed delivery says whether a retry can help and where it should resume.
+ * pointer (moved only when the file is not an earlier exposure: pointer-rule.ts). Nothing
+ * half-written is ever visible under a final name, nothing is ever overwritten, and a failed
+ * delivery says whether a retry can help and where it should resume.
  *
  * The repository copy is made and verified from the processed file's temporary before any final
  * name is given (`prepareDelivery`), so that the service can check the raw file is unchanged
@@ -19,6 +20,8 @@ import { basename, join } from 'node:path';
 import { FitsError, readStructure, SequentialChecksums, type Hdu } from '../../fits/index.js';
 import { nodeFsPort, portByteSource, readFully, writeFully, type FsHandle, type FsPort } from './fs-port.js';
 import { DeliveryError } from './delivery-errors.js';
+import { decidePointer, type PointerDecision } from './pointer-rule.js';
+import { readCurrentPointer, readDeliveredExposure } from './pointer-read.js';
 import { DeliveryBase, OpFailure, sameFile, tempName, type DeliveryOptions, type DeliveryRequest, type DeliveryResult, type RepoCopy } from './delivery-base.js';
 
 export { DeliveryError, backoffMs, DELIVERY_STEPS, TRANSIENT_ERRNOS } from './delivery-errors.js';
@@ -92,7 +95,7 @@ class Delivery extends DeliveryBase {
     const prepared = this.prepared;
     this.prepared = undefined;
     const repo = this.progress.repo ?? (await this.renameRepoCopy(prepared ?? (await this.verifiedCopy(procPath))));
-    await this.step('pointer', () => this.writePointer(basename(repo.path)));
+    const pointer = await this.step('pointer', () => this.updatePointer(repo.path));
     return {
       procPath,
       repoPath: repo.path,
@@ -100,6 +103,8 @@ class Delivery extends DeliveryBase {
       pointerPath: this.pointerPath,
       bytes: repo.bytes,
       renamed: this.progress.renamed ?? false,
+      pointer: pointer.action === 'move' ? 'moved' : 'kept',
+      pointerReason: pointer.reason,
       warnings: [...this.warnings],
     };
   }
@@ -276,6 +281,23 @@ class Delivery extends DeliveryBase {
   }
 
   // ---------------------------------------------------------------------- step 3: pointer
+
+  /**
+   * The pointer rule (pointer-rule.ts): the pointer moves to the delivered file unless that is
+   * an earlier exposure than the one it names now. Decided here, inside the channel's lock the
+   * caller holds, just before the pointer would be replaced, so no other delivery of the
+   * channel can come between the look and the write.
+   */
+  private async updatePointer(repoPath: string): Promise<PointerDecision> {
+    const name = basename(repoPath);
+    const key = await this.op('read', repoPath, () => readDeliveredExposure(this.fs, repoPath, this.req.baseName));
+    const current = await readCurrentPointer(this.fs, this.pointerPath);
+    const decision = decidePointer({ name, key }, current);
+    // A pointer nobody can use is worth a look (a file gone is not: the archive may take it).
+    if (current.kind === 'unusable') this.warnings.push(`${basename(this.pointerPath)}: ${decision.reason}`);
+    if (decision.action === 'move') await this.writePointer(name);
+    return decision;
+  }
 
   /** Replaces `<CHAN>.new` atomically: readers see the old name or the new one, never an empty file. */
   private async writePointer(deliveredName: string): Promise<void> {

@@ -64,6 +64,13 @@ export interface DeliveryResult {
   bytes: number;
   /** A unique name was used for the processed or the repository copy. */
   renamed: boolean;
+  /**
+   * Whether `<CHAN>.new` now names this file, or was kept on a later exposure (the pointer
+   * rule, behaviour.md §6 step 3; pointer-rule.ts).
+   */
+  pointer: 'moved' | 'kept';
+  /** Why, in one sentence naming both files and their DATE-OBS (for the log). */
+  pointerReason: string;
   warnings: string[];
 }
 

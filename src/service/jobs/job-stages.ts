@@ -40,7 +40,7 @@ export interface JobContext {
    */
   signal: AbortSignal;
   random: () => number;
-  /** One delivery at a time per channel, so that `<CHAN>.new` always names the last one delivered. */
+  /** One delivery at a time per channel, so that the pointer rule's look at `<CHAN>.new` and its write are never interleaved. */
   channelLocks: Map<string, Promise<unknown>>;
   /** When this service started (its clock): temporaries written before then are a dead run's. */
   runningSinceMs?: number;
@@ -147,7 +147,9 @@ export async function commit(job: Job, prepared: PreparedDelivery): Promise<Deli
   for (const w of result.warnings) ctx.logger.warn(`${name}: ${w}`);
   ctx.logger.info(`Processed image ${name} written to ${result.procPath}`);
   ctx.logger.info(`Processed image ${name} copied to ${ctx.config.paths.repoDir} as ${result.deliveredName}`);
-  ctx.logger.info(`Updated ${result.pointerPath}`);
+  // A delivery that is an earlier exposure leaves the pointer on the newer one (behaviour.md §6 step 3).
+  if (result.pointer === 'moved') ctx.logger.info(`Updated ${result.pointerPath}`);
+  else ctx.logger.info(`${result.pointerPath} not moved: ${result.pointerReason}`);
   return result;
 }
 

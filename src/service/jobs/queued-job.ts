@@ -44,7 +44,7 @@ export interface JobRunnerDeps extends Pick<JobContext, 'config' | 'ledger' | 'p
 }
 
 export class JobRunner {
-  /** One delivery at a time per channel, so that `<CHAN>.new` always names the last one delivered. */
+  /** One delivery at a time per channel, so that the pointer rule's look at `<CHAN>.new` and its write are never interleaved. */
   private readonly channelLocks = new Map<string, Promise<unknown>>();
 
   constructor(private readonly d: JobRunnerDeps) {}

@@ -1,5 +1,5 @@
 /**
- * Keeps `<dir>/<chan>.png`, the quick look of each channel's latest delivered file, for the
+ * Keeps `<dir>/<chan>.png`, the quick look of the file each channel's `<CHAN>.new` names, for the
  * status page. One PNG is made per delivered file, in the background after `delivery:done`
  * (never per page view, and never in the way of the next delivery); `writeQuickLook` replaces
  * the PNG atomically, so the page never serves half a picture.
@@ -78,7 +78,9 @@ export function attachQuickLookUpdater(service: ServiceEventSource & { readonly 
 
   const onDelivered = (row: LedgerRow, result: DeliveryResult): void => {
     const channel = row.channel;
-    if (channel === null || !/^[a-z0-9_-]+$/i.test(channel)) return;
+    // The quick look shows what `<CHAN>.new` names: not an earlier exposure delivered during a
+    // catch-up (behaviour.md §6 step 3), which would flick the page back through old frames.
+    if (channel === null || !/^[a-z0-9_-]+$/i.test(channel) || result.pointer === 'kept') return;
     const entry = work.get(channel);
     if (entry) {
       entry.pending = result.procPath;

@@ -4,15 +4,19 @@
  * delivery, the way caliban kept the MODS GUI's "LastFile" display current (§3.1).
  *
  * The queue and sources come from the same {@link StatusSource} the status page reads, so the
- * two cannot disagree; the last delivery is followed from `delivery:done` and, at start, taken
- * from the ledger so that a restart does not answer `None` for a night already under way.
+ * two cannot disagree; the last delivery is followed from `delivery:done` (only those that moved
+ * `<CHAN>.new`) and, at start, taken from the pointer (or the ledger) so that a restart does not
+ * answer `None` for a night already under way.
  */
 import type { EventEmitter } from 'node:events';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { IsisConfig } from '../../../ops/config.js';
 import type { Timers } from '../../../base/clock.js';
 import type { Logger } from '../../../ops/logger.js';
 import type { ServiceEvents } from '../../events.js';
 import type { LedgerRow } from '../../ledger/ledger.js';
+import type { DeliveryResult } from '../../jobs/deliver.js';
 import type { StatusSource } from '../status-source.js';
 import { IsisClient, type CommandHandler } from './client.js';
 import { formatValue } from './message.js';
@@ -24,6 +28,8 @@ export interface IsisLinkOptions {
   status: StatusSource;
   timers: Timers;
   logger: Logger;
+  /** Where `<CHAN>.new` is: at start, LASTFILE is what the pointer names. Without it, the ledger's last delivery. */
+  repoDir?: string | undefined;
 }
 
 export interface IsisLink {
@@ -42,7 +48,7 @@ export async function startIsisLink(options: IsisLinkOptions): Promise<IsisLink>
   // channels must not show in its "LastFile" display. A row without a channel is reported
   // only by a node that covers every channel of the service.
   const covers = (channel: string | null) => (channel === null ? status.channels.every((c) => config.channels.includes(c)) : config.channels.includes(channel));
-  let last = lastDeliveredInLedger(status, covers, logger);
+  let last = lastPointed(options.repoDir, status.channels.filter((c) => covers(c)), logger) ?? lastDeliveredInLedger(status, covers, logger);
 
   const commands = new Map<string, CommandHandler>([
     ['lastfile', () => ({ done: `LASTFILE=${formatValue(last?.name ?? 'None')}` })],
@@ -58,8 +64,10 @@ export async function startIsisLink(options: IsisLinkOptions): Promise<IsisLink>
   });
   const address = await client.start();
 
-  const onDelivered = (row: LedgerRow, result: { deliveredName: string }) => {
-    if (!covers(row.channel)) return;
+  const onDelivered = (row: LedgerRow, result: Pick<DeliveryResult, 'deliveredName' | 'pointer'>) => {
+    // LASTFILE follows `<CHAN>.new`: an earlier exposure delivered during a catch-up, which
+    // left the pointer on a newer one (behaviour.md §6 step 3), is not pushed to the GUI.
+    if (!covers(row.channel) || result.pointer === 'kept') return;
     last = { name: result.deliveredName, at: row.deliveredAt ?? status.now() };
     // STATUS:, not DONE:, and a command word of its own: an unsolicited DONE: could close a
     // command the GUI is waiting for (§3.4, the risk noted there).
@@ -83,6 +91,27 @@ interface LastDelivery {
   name: string;
   /** ms since the epoch */
   at: number;
+}
+
+/**
+ * What the channels' pointers name (the newest pointer of them when a node covers several):
+ * after a catch-up the last file delivered may be an earlier exposure, which the pointer, and
+ * so LASTFILE, does not name.
+ */
+function lastPointed(repoDir: string | undefined, channels: string[], logger: Logger): LastDelivery | undefined {
+  if (repoDir === undefined) return undefined;
+  let best: LastDelivery | undefined;
+  for (const channel of channels) {
+    const pointer = join(repoDir, `${channel.toUpperCase()}.new`);
+    try {
+      const name = readFileSync(pointer, 'utf8').trim();
+      const at = statSync(pointer).mtimeMs;
+      if (name !== '' && (best === undefined || at > best.at)) best = { name, at };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn(`ISIS: cannot read ${pointer}: ${(err as Error).message}`);
+    }
+  }
+  return best;
 }
 
 function lastDeliveredInLedger(status: StatusSource, covers: (channel: string | null) => boolean, logger: Logger): LastDelivery | undefined {
