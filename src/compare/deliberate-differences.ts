@@ -58,8 +58,8 @@ export const DELIBERATE_DIFFERENCES: readonly DeliberateDifference[] = [
   },
   {
     row: 2,
-    reference: '`DETSEC`, `CCDSEC`, `CCDROI` ignore binning',
-    dataman: 'in unbinned detector pixels, whatever the binning',
+    reference: '`DETSEC`, `CCDSEC`, `CCDROI` and `LTV1`/`LTV2` ignore binning',
+    dataman: "in unbinned detector pixels, whatever the binning (`LTV` from the file's own `LTM`)",
     cards: { keywords: ['DETSEC', 'CCDSEC', 'CCDROI', 'LTV1', 'LTV2'], rule: (d, h) => sectionRule(d, h, 'binned') },
   },
   {
