@@ -31,7 +31,8 @@ export async function comparePixels(name: string, a: { source: ByteSource; hdu: 
   const bytesB = Math.abs(b.hdu.bitpix) / 8;
   const total = a.hdu.dataBytes / bytesA;
   const width = a.hdu.axes[0] ?? 1;
-  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(bytesA, bytesB)));
+  // A small image needs no more than its own size (a night of 1k frames allocates little).
+  const perChunk = Math.max(1, Math.min(total, Math.floor(CHUNK_BYTES / Math.max(bytesA, bytesB))));
   const result: PixelComparison = { hdu: name, equal: true, differing: 0 };
   const buffers = [0, 1].map(() => ({ a: Buffer.allocUnsafe(perChunk * bytesA), b: Buffer.allocUnsafe(perChunk * bytesB) }));
   const read = (first: number, k: number) => {
