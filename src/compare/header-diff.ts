@@ -3,7 +3,7 @@
  * its occurrence), commentary cards (COMMENT, HISTORY, blank) as one text per keyword. Order is
  * not compared: both programs edit in place and append new cards, and a reader finds by keyword.
  */
-import { COMMENTARY_KEYWORDS, type Card, type Header } from '../fits/index.js';
+import { COMMENTARY_KEYWORDS, valueText, type Card, type Header } from '../fits/index.js';
 import { sameCardValue, sameComment } from './card-values.js';
 import type { CardDifference } from './deliberate-differences.js';
 
@@ -32,7 +32,7 @@ function indexCards(header: Header): Map<string, Card> {
     if (card.keyword === 'END') continue;
     if (COMMENTARY_KEYWORDS.has(card.keyword) || card.kind === 'commentary') {
       const lines = commentary.get(card.keyword) ?? [];
-      lines.push(String(card.value ?? '').replace(/\s+$/, ''));
+      lines.push(valueText(card.value).replace(/\s+$/, ''));
       commentary.set(card.keyword, lines);
       continue;
     }

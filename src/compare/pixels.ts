@@ -24,52 +24,78 @@ export async function comparePixels(name: string, a: { source: ByteSource; hdu: 
   const shapeA = a.hdu.axes.join('×');
   const shapeB = b.hdu.axes.join('×');
   if (shapeA !== shapeB) return { hdu: name, equal: false, differing: 0, problem: `shape ${shapeA || 'none'} in A, ${shapeB || 'none'} in B` };
-  const decodeA = decoder(a.hdu);
-  const decodeB = decoder(b.hdu);
-  const sameEncoding = a.hdu.bitpix === b.hdu.bitpix && decodeA.scale === decodeB.scale && decodeA.zero === decodeB.zero;
+  const taken = [takeBuffer(), takeBuffer(), takeBuffer(), takeBuffer()] as const;
+  try {
+    return await compareChunks(name, { ...a, decode: decoder(a.hdu) }, { ...b, decode: decoder(b.hdu) }, taken);
+  } finally {
+    giveBack(taken);
+  }
+}
+
+interface Side { source: ByteSource; hdu: Hdu; decode: Decoder }
+
+/** The chunk loop: one chunk compared while the next is read (the thread pool reads ahead). */
+async function compareChunks(name: string, a: Side, b: Side, buffers: readonly [Buffer, Buffer, Buffer, Buffer]): Promise<PixelComparison> {
+  const sameEncoding = a.hdu.bitpix === b.hdu.bitpix && a.decode.scale === b.decode.scale && a.decode.zero === b.decode.zero;
   const bytesA = Math.abs(a.hdu.bitpix) / 8;
   const bytesB = Math.abs(b.hdu.bitpix) / 8;
   const total = a.hdu.dataBytes / bytesA;
   const width = a.hdu.axes[0] ?? 1;
-  // A small image needs no more than its own size (a night of 1k frames allocates little).
-  const perChunk = Math.max(1, Math.min(total, Math.floor(CHUNK_BYTES / Math.max(bytesA, bytesB))));
+  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(bytesA, bytesB)));
   const result: PixelComparison = { hdu: name, equal: true, differing: 0 };
-  const buffers = [0, 1].map(() => ({ a: Buffer.allocUnsafe(perChunk * bytesA), b: Buffer.allocUnsafe(perChunk * bytesB) }));
+  const [a0, b0, a1, b1] = buffers;
   const read = (first: number, k: number) => {
     const n = Math.min(perChunk, total - first);
-    const buf = buffers[k % 2]!;
+    const [intoA, intoB] = k % 2 === 0 ? [a0, b0] : [a1, b1];
     return Promise.all([
-      a.source.read(a.hdu.dataOffset + first * bytesA, n * bytesA, buf.a.subarray(0, n * bytesA)),
-      b.source.read(b.hdu.dataOffset + first * bytesB, n * bytesB, buf.b.subarray(0, n * bytesB)),
+      a.source.read(a.hdu.dataOffset + first * bytesA, n * bytesA, intoA.subarray(0, n * bytesA)),
+      b.source.read(b.hdu.dataOffset + first * bytesB, n * bytesB, intoB.subarray(0, n * bytesB)),
     ]);
   };
-  // One chunk compared while the next is read (the thread pool reads ahead).
   let pending = total > 0 ? read(0, 0) : undefined;
-  for (let first = 0, k = 0; pending !== undefined; first += perChunk, k++) {
-    const [chunkA, chunkB] = await pending;
-    const next = first + perChunk;
-    pending = next < total ? read(next, k + 1) : undefined;
-    pending?.catch(() => undefined); // awaited on the next turn; an early failure must not go unhandled
-    const n = Math.min(perChunk, total - first);
-    if (chunkA.length < n * bytesA || chunkB.length < n * bytesB) {
-      await pending?.catch(() => undefined);
-      return { ...result, equal: false, problem: 'the data unit ends early (file truncated?)' };
-    }
-    if (sameEncoding && chunkA.equals(chunkB)) continue;
-    for (let i = 0; i < n; i++) {
-      const x = decodeA.value(chunkA, i);
-      const y = decodeB.value(chunkB, i);
-      if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
-      result.equal = false;
-      result.differing++;
-      const difference = Number.isNaN(x) || Number.isNaN(y) ? Infinity : Math.abs(y - x);
-      if (result.largest === undefined || difference > result.largest.difference) {
-        const index = first + i;
-        result.largest = { difference, x: (index % width) + 1, y: Math.floor(index / width) + 1, a: x, b: y };
+  try {
+    for (let first = 0, k = 0; pending !== undefined; first += perChunk, k++) {
+      const [chunkA, chunkB] = await pending;
+      const next = first + perChunk;
+      pending = next < total ? read(next, k + 1) : undefined;
+      pending?.catch(() => undefined); // awaited on the next turn or below; must not go unhandled meanwhile
+      const n = Math.min(perChunk, total - first);
+      if (chunkA.length < n * bytesA || chunkB.length < n * bytesB) {
+        return { ...result, equal: false, problem: 'the data unit ends early (file truncated?)' };
+      }
+      if (sameEncoding && chunkA.equals(chunkB)) continue;
+      for (let i = 0; i < n; i++) {
+        const x = a.decode.value(chunkA, i);
+        const y = b.decode.value(chunkB, i);
+        if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
+        result.equal = false;
+        result.differing++;
+        const difference = Number.isNaN(x) || Number.isNaN(y) ? Infinity : Math.abs(y - x);
+        if (result.largest === undefined || difference > result.largest.difference) {
+          const index = first + i;
+          result.largest = { difference, x: (index % width) + 1, y: Math.floor(index / width) + 1, a: x, b: y };
+        }
       }
     }
+    return result;
+  } finally {
+    // No read may still be landing in a buffer once it is given back.
+    await pending?.catch(() => undefined);
   }
-  return result;
+}
+
+/**
+ * Chunk buffers, reused from pair to pair: a night of thousands of images allocates a few, and
+ * the peak memory does not wait on the garbage collector.
+ */
+const spare: Buffer[] = [];
+
+function takeBuffer(): Buffer {
+  return spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
+}
+
+function giveBack(buffers: readonly Buffer[]): void {
+  spare.push(...buffers);
 }
 
 interface Decoder { scale: number; zero: number; value(bytes: Buffer, i: number): number }

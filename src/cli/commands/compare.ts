@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { descriptionOf } from './descriptions.js';
 import type { RegisterCommand } from './register.js';
 import { type CliContext, ExitCode, failWith } from '../context.js';
-import { ProgressLine, type ProgressStream } from '../progress.js';
+import { ProgressLine } from '../progress.js';
 import { fileJson, fileLine, isClean, pairInputs, compareAll, summarise, summaryJson, summaryLine, type FileOutcome } from '../../compare/index.js';
 import { DatamanError } from '../../errors.js';
 
@@ -21,7 +21,7 @@ export const registerCompare: RegisterCommand = (program: Command, ctx: CliConte
     .option('--json', 'one JSON object per file, then one with the summary')
     .action(async (a: string, b: string, opts: { json?: boolean }) => {
       const pairing = await pairInputs(resolve(ctx.cwd, a), resolve(ctx.cwd, b));
-      const progress = new ProgressLine(ctx.stderr as ProgressStream, pairing.pairs.length, pairing.pairs.reduce((s, p) => s + p.bytes, 0));
+      const progress = new ProgressLine(ctx.stderr, pairing.pairs.length, pairing.pairs.reduce((s, p) => s + p.bytes, 0));
       const outcomes: FileOutcome[] = [];
       await compareAll(pairing, (outcome, bytes) => {
         // Two files, one of them not FITS: the one-line error of any command.
