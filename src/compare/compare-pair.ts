@@ -70,11 +70,13 @@ export async function comparePair(name: string, pathA: string, pathB: string): P
           classification: classifyCard(d, pairHeaders(hduA.header, hduB.header)),
         });
       }
-      if (PIXEL_HDUS.includes(hduName)) {
+      // The images pixel by pixel; any other data unit (the CONPARS table) byte by byte.
+      if (hduA.dataBytes > 0 || hduB.dataBytes > 0) {
         if (!whole(hduA, a) || !whole(hduB, b)) continue; // the truncation is already a finding
+        const image = PIXEL_HDUS.includes(hduName);
         const p = await comparePixels(hduName, { source: sourceA, hdu: hduA }, { source: sourceB, hdu: hduB });
-        pixels.push(p);
-        if (!p.equal) findings.push({ hdu: hduName, what: pixelWhat(p), classification: { kind: 'unexpected' } });
+        if (image) pixels.push(p);
+        if (!p.equal) findings.push({ hdu: hduName, what: pixelWhat(p, image ? 'pixels' : 'bytes of the data unit'), classification: { kind: 'unexpected' } });
       }
     }
     for (const hduName of hdusB.keys()) {
@@ -122,8 +124,8 @@ function cardWhat(a: Card | undefined, b: Card | undefined): string {
   return 'differs';
 }
 
-function pixelWhat(p: PixelComparison): string {
-  if (p.problem !== undefined) return `pixels not compared: ${p.problem}`;
+function pixelWhat(p: PixelComparison, what: string): string {
+  if (p.problem !== undefined) return `${p.hdu} ${what} not compared: ${p.problem}`;
   const l = p.largest!;
-  return `${p.differing} pixels differ, largest |B−A| ${l.difference} at (${l.x}, ${l.y}): A ${l.a}, B ${l.b}`;
+  return `${p.hdu}: ${p.differing} ${what} differ, largest |B−A| ${l.difference} at (${l.x}, ${l.y}): A ${l.a}, B ${l.b}`;
 }

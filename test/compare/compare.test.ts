@@ -188,6 +188,12 @@ test('a changed keyword, a changed pixel, a missing HDU and a truncated file are
   assert.equal(r.pixels.find((p) => p.hdu === 'MERGED')!.largest!.x, 1);
   assert.ok(r.pixels.filter((p) => p.hdu !== 'IM3' && p.hdu !== 'MERGED').every((p) => p.equal));
 
+  // The CONPARS table is compared byte by byte.
+  const table = await derive(b.outPath, join(dir, 'table.fits'), (h) => { const c = hdu(h, 'CONPARS'); c.data[10] = c.data[10]! ^ 1; });
+  r = await comparePair('x', table, b.outPath);
+  assert.deepEqual(unexpected(r).map((f) => f.what.split(':')[0]), ['CONPARS']);
+  assert.match(unexpected(r)[0]!.what, /^CONPARS: 1 bytes of the data unit differ, largest \|B−A\| 1 at \(11, 1\)/);
+
   const missing = await derive(b.outPath, join(dir, 'missing.fits'), (h) => h.filter((x) => x.name !== 'CONPARS'));
   r = await comparePair('x', missing, b.outPath);
   assert.deepEqual(unexpected(r).map((f) => f.what), ['HDU CONPARS is in B only']);
