@@ -14,11 +14,9 @@ import { ConfigError } from '../../src/ops/config-error.js';
 import { memoryLogger } from '../../src/ops/logger.js';
 import { DatamanService } from '../../src/service/service.js';
 import { generateRaw } from '../../src/simulate/index.js';
-import { processFile } from '../../src/steps/pipeline.js';
 import { tempDir, stopBeforeRemoval } from '../helpers/temp.js';
-import { testOptions } from '../helpers/processing.js';
 import { runCli } from '../helpers/cli.js';
-import { deliveries } from '../helpers/service.js';
+import { deliveries, startService } from '../helpers/service.js';
 
 const repoPath = (relative: string) => fileURLToPath(new URL(`../../${relative}`, import.meta.url));
 
@@ -88,12 +86,15 @@ test('dataman serve refuses a shadow configuration on a production folder: exit 
   assert.match(run.stderr, /paths\.repoDir: \/lbt\/data\/new is a production folder/);
 });
 
-test('a shadow service runs with no UDP listener, finds files with the watcher, and its output compares clean', async (t) => {
+test('a shadow service runs beside a production one on the same raw folder: no UDP listener, its own pointers, and the outputs compare clean', async (t) => {
   const root = await tempDir(t);
-  for (const d of ['raw/mods1b', 'shadow/proc', 'shadow/newdata', 'shadow/log', 'shadow/state', 'reference']) await mkdir(join(root, d), { recursive: true });
+  // Production: UDP trigger bound, its own folders under root (raw/, proc/, newdata/...).
+  const production = await startService(root);
+  assert.ok(production.service.udp !== undefined);
+  for (const d of ['shadow/proc', 'shadow/newdata', 'shadow/log', 'shadow/state']) await mkdir(join(root, d), { recursive: true });
   const config = parseConfig(`
 shadow: Y
-server: {ipAddr: 127.0.0.1, ipPort: 10301, udpTrigger: N}
+server: {ipAddr: 127.0.0.1, ipPort: ${production.service.udp.port}, udpTrigger: N}
 paths: {dataDir: ${root}/raw, procDir: ${root}/shadow/proc, repoDir: ${root}/shadow/newdata, logDir: ${root}/shadow/log, stateDir: ${root}/shadow/state}
 channels: [mods1b]
 watch: {usePolling: true, intervalMs: 50, settleMs: 100, noConparsGraceMs: 1500, incompleteTimeoutMs: 20000}
@@ -101,20 +102,26 @@ timeZone: America/Phoenix
 http: {enabled: false}
 `, join(root, 'shadow.yaml'));
   const log = memoryLogger({ timeZone: 'America/Phoenix' });
-  const service = await DatamanService.start({ config, logger: log.logger, hostName: 'mods1', stopTimeoutMs: 20_000 });
-  stopBeforeRemoval(root, () => service.stop('test done'));
-  assert.equal(service.udp, undefined, 'no UDP socket');
-  assert.equal(service.sourcesAlive().udp, null);
-  const raw = generateRaw({ roi: '1k', obsDate: '20260115', seq: 1 });
-  const done = deliveries(service, 1);
-  await writeFile(join(root, 'raw/mods1b', raw.name), raw.bytes);
-  await done;
+  const shadow = await DatamanService.start({ config, logger: log.logger, hostName: 'mods1', stopTimeoutMs: 20_000 });
+  stopBeforeRemoval(root, () => shadow.stop('test done'));
+  assert.equal(shadow.udp, undefined, 'no UDP socket (the production service holds the port)');
+  assert.equal(shadow.sourcesAlive().udp, null);
   assert.ok(log.messages().some((m) => /started without a UDP trigger/.test(m)), log.lines.join('\n'));
-  // The "reference" here: the same raw file processed offline (the Python dataMan in production).
-  await processFile(join(root, 'raw/mods1b', raw.name), join(root, 'reference', raw.name), testOptions());
-  const run = await runCli(['compare', join(root, 'reference'), join(root, 'shadow/proc/20260115')]);
+  const raw = generateRaw({ roi: '1k', obsDate: '20260115', seq: 1 });
+  const both = Promise.all([deliveries(production.service, 1), deliveries(shadow, 1)]);
+  await writeFile(join(root, 'raw/mods1b', raw.name), raw.bytes);
+  await both;
+  // Each pointer in its own repoDir, naming the file.
+  assert.equal(await readFile(join(root, 'newdata/MODS1B.new'), 'utf8'), `${raw.name}\n`);
+  assert.equal(await readFile(join(root, 'shadow/newdata/MODS1B.new'), 'utf8'), `${raw.name}\n`);
+  const run = await runCli(['compare', join(root, 'proc/20260115'), join(root, 'shadow/proc/20260115')]);
   assert.equal(run.code, 0, run.stdout);
-  assert.match(run.stdout, /1 files compared: 0 identical, 1 expected-only, 0 unexpected; unpaired: 0 only in A, 0 only in B — clean/);
+  assert.match(run.stdout, /1 files compared: .*0 unexpected; unpaired: 0 only in A, 0 only in B — clean/);
+  await shadow.stop('test done');
+  await production.stop();
+});
+
+test('the shadow unit runs beside dataMan under its own name and needs no /newdata', async () => {
   const unit = await readFile(repoPath('deploy/dataMan-shadow.service'), 'utf8');
   assert.match(unit, /^ExecStart=.* serve --config \/home\/dts\/Config\/dataman-shadow\.yaml$/m);
   assert.match(unit, /^SyslogIdentifier=dataMan-shadow$/m);
