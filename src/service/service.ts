@@ -116,6 +116,20 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     this.releasers.push({ name, release });
   }
 
+  private async startTrigger(config: DatamanConfig): Promise<void> {
+    const trigger = new UdpTrigger(triggerOptionsFromConfig(config, this.logger));
+    trigger.on('proc', (name) => this.admission.onTrigger(name));
+    trigger.on('quit', () => void this.stop('quit'));
+    trigger.on('error', (err) => {
+      this.logger.error(`UDP trigger: ${err.message}`);
+    });
+    this.udpAddress = await trigger.start();
+    this.trigger = trigger;
+    this.alive.udp = true;
+    this.onRelease('UDP trigger', () => { this.alive.udp = false; return trigger.stop(); });
+    this.logger.info(`${this.hostId} dataMan server started on ${this.udpAddress.address}:${this.udpAddress.port}`);
+  }
+
   private async startParts(): Promise<void> {
     const { config } = this;
     this.startedAt = this.clock.now();
@@ -206,9 +220,12 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       this.onRelease('drop watcher', () => { this.alive.drop = false; return drop.close(); });
     }
 
-    if (config.server.udpTrigger) await this.startTrigger(config);
-    else this.alive.udp = null; // not configured, as a drop folder may not be
-    if (!config.server.udpTrigger) this.logger.info(`${this.hostId} dataMan server started without a UDP trigger (server.udpTrigger off${config.shadow ? ', a shadow' : ''}): the watcher finds the files`);
+    if (config.server.udpTrigger) {
+      await this.startTrigger(config);
+    } else {
+      this.alive.udp = null; // not configured, as a drop folder may not be
+      this.logger.info(`${this.hostId} dataMan server started without a UDP trigger (server.udpTrigger off${config.shadow ? ', a shadow' : ''}): the watcher finds the files`);
+    }
     if (config.http.enabled) {
       const server = await startStatusServer(status, metrics.registry, {
         host: config.http.host, port: config.http.port, logger: this.logger.child('http'),
@@ -217,20 +234,6 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       this.onRelease('status page', () => server.close());
       this.logger.info(`Status page on http://${server.address.host}:${server.address.port}/`);
     }
-  }
-
-  private async startTrigger(config: DatamanConfig): Promise<void> {
-    const trigger = new UdpTrigger(triggerOptionsFromConfig(config, this.logger));
-    trigger.on('proc', (name) => this.admission.onTrigger(name));
-    trigger.on('quit', () => void this.stop('quit'));
-    trigger.on('error', (err) => {
-      this.logger.error(`UDP trigger: ${err.message}`);
-    });
-    this.udpAddress = await trigger.start();
-    this.trigger = trigger;
-    this.alive.udp = true;
-    this.onRelease('UDP trigger', () => { this.alive.udp = false; return trigger.stop(); });
-    this.logger.info(`${this.hostId} dataMan server started on ${this.udpAddress.address}:${this.udpAddress.port}`);
   }
 
   /** The intake hands each complete file to the queue; the job runner may hand it back (changed on disk). */
