@@ -16,6 +16,8 @@ import { DatamanService } from '../../src/service/service.js';
 import { generateRaw } from '../../src/simulate/index.js';
 import { tempDir, stopBeforeRemoval } from '../helpers/temp.js';
 import { runCli } from '../helpers/cli.js';
+import { cliScript } from '../helpers/cli-child.js';
+import { spawnSync } from 'node:child_process';
 import { deliveries, startService } from '../helpers/service.js';
 
 const repoPath = (relative: string) => fileURLToPath(new URL(`../../${relative}`, import.meta.url));
@@ -77,13 +79,20 @@ test('a shadow configuration is refused when it would touch what production owns
   assert.equal(parseConfig(shadowText({}), '/etc/shadow.yaml').shadow, true);
 });
 
-test('dataman serve refuses a shadow configuration on a production folder: exit 2, the key named', async (t) => {
+test('dataman serve refuses a shadow configuration that writes into the raw folder: exit 2, the key named', async (t) => {
+  // Every folder in a temporary one (were the check ever lost, nothing outside it is touched),
+  // and a child process with a time limit (a service that started would not return).
   const dir = await tempDir(t);
   const file = join(dir, 'shadow.yaml');
-  await writeFile(file, shadowText({ repoDir: '/lbt/data/new' }));
-  const run = await runCli(['serve', '--config', file]);
-  assert.equal(run.code, 2, run.stdout + run.stderr);
-  assert.match(run.stderr, /paths\.repoDir: \/lbt\/data\/new is a production folder/);
+  await writeFile(file, `
+shadow: Y
+server: {ipAddr: 127.0.0.1, ipPort: 0, udpTrigger: N}
+paths: {dataDir: ${dir}/raw, procDir: ${dir}/raw/shadow, repoDir: ${dir}/newdata, logDir: ${dir}/log}
+http: {enabled: false}
+`);
+  const run = spawnSync(process.execPath, [...cliScript(dir), 'serve', '--config', file, '--create-dirs'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.status, 2, run.stdout + run.stderr);
+  assert.match(run.stderr, /paths\.procDir: .*\/raw\/shadow is inside the raw folder paths\.dataDir/);
 });
 
 test('a shadow service runs beside a production one on the same raw folder: no UDP listener, its own pointers, and the outputs compare clean', async (t) => {
