@@ -77,6 +77,10 @@ test('a shadow configuration is refused when it would touch what production owns
   // The same folders without `shadow: Y` are an ordinary configuration; apart, the shadow loads.
   assert.equal(parseConfig(shadowText({ procDir: '/home/data' }).replace('shadow: Y', ''), '/etc/x.yaml').shadow, false);
   assert.equal(parseConfig(shadowText({}), '/etc/shadow.yaml').shadow, true);
+  // server.udpTrigger: on by default, a flag like the others.
+  const plain = shadowText({}).replace('shadow: Y', '').replace(', udpTrigger: N', '');
+  assert.equal(parseConfig(plain, '/etc/x.yaml').server.udpTrigger, true);
+  assert.throws(() => parseConfig(plain.replace('ipPort: 10301', 'ipPort: 10301, udpTrigger: sometimes'), '/etc/x.yaml'), /server\.udpTrigger: expected Y\/N/);
 });
 
 test('dataman serve refuses a shadow configuration that writes into the raw folder: exit 2, the key named', async (t) => {
