@@ -19,14 +19,14 @@ module.exports = {
       comment: 'fits, time and base know nothing of MODS, the steps, the service, ops or the CLI.',
       severity: 'error',
       from: { path: '^src/(fits|time|base)/' },
-      to: { path: '^src/(mods|steps|service|ops|cli|simulate|nightlog|quicklook)/' },
+      to: { path: '^src/(mods|steps|service|ops|cli|simulate|nightlog|quicklook|compare)/' },
     },
     {
       name: 'steps-know-nothing-of-service-ops-cli',
-      comment: 'The processing steps know nothing of the service, ops or the CLI.',
+      comment: 'The processing steps know nothing of the service, ops, the CLI or the comparison built on them.',
       severity: 'error',
       from: { path: '^src/(steps|mods)/' },
-      to: { path: '^src/(service|ops|cli)/' },
+      to: { path: '^src/(service|ops|cli|compare)/' },
     },
     {
       name: 'service-knows-nothing-of-cli',

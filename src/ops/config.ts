@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse, YAMLParseError } from 'yaml';
 import { ConfigError } from './config-error.js';
+import { checkShadow } from './shadow.js';
 import { Reader, type Raw } from './config-schema.js';
 import {
   ALL_STEPS_ON, REFERENCE_DEFAULT_SENSORS, REFERENCE_SENSORS, STEP_NAMES, type StepSwitches, type TemperatureSensors,
@@ -31,6 +32,8 @@ export interface DatamanConfig {
     readonly allowQuit: boolean;
     /** Sender addresses or CIDR blocks allowed to send triggers; empty = anyone. @default [] */
     readonly allowFrom: readonly string[];
+    /** Listen for UDP triggers on ipAddr:ipPort; off, the watcher alone finds the files (a shadow). @default true */
+    readonly udpTrigger: boolean;
   };
   readonly paths: {
     /** Raw data root; each channel's raw files are in `<dataDir>/<chan>/`. */
@@ -101,6 +104,11 @@ export interface DatamanConfig {
   };
   /** The optional ISIS (IMPv2.5) client of the caliban era (isis.md §3.4 item 6). @default off */
   readonly isis: IsisConfig | { readonly enabled: false };
+  /**
+   * A shadow instance beside the production service (behaviour.md §8.1): it must write nothing
+   * the production service owns, listen for no trigger and have ISIS off. @default false
+   */
+  readonly shadow: boolean;
 }
 
 /** The ISIS client when it is switched on (`isis.enabled`). */
@@ -124,7 +132,7 @@ export interface IsisConfig {
   readonly channels: readonly string[];
 }
 
-const TOP_KEYS = ['server', 'paths', 'processing', 'debug', 'channels', 'watch', 'queue', 'delivery', 'site', 'sensors', 'timeZone', 'http', 'isis'] as const;
+const TOP_KEYS = ['server', 'paths', 'processing', 'debug', 'channels', 'watch', 'queue', 'delivery', 'site', 'sensors', 'timeZone', 'http', 'isis', 'shadow'] as const;
 
 /** Reads and validates a configuration file. */
 export async function loadConfig(path: string): Promise<DatamanConfig> {
@@ -155,7 +163,7 @@ export function parseConfig(text: string, file: string): DatamanConfig {
     return isAbsolute(p) ? p : resolve(base, p);
   };
 
-  const server = r.section(top.server, 'server', ['ipAddr', 'ipPort', 'allowQuit', 'allowFrom']);
+  const server = r.section(top.server, 'server', ['ipAddr', 'ipPort', 'allowQuit', 'allowFrom', 'udpTrigger']);
   const paths = r.section(top.paths, 'paths', ['dataDir', 'procDir', 'repoDir', 'logDir', 'dropDir', 'stateDir', 'nightLogDir', 'quickLookDir']);
   const processing = r.section(top.processing, 'processing', STEP_NAMES);
   const watch = r.section(top.watch, 'watch', ['usePolling', 'intervalMs', 'settleMs', 'noConparsGraceMs', 'incompleteTimeoutMs', 'catchUpHours', 'namePattern']);
@@ -198,6 +206,7 @@ export function parseConfig(text: string, file: string): DatamanConfig {
       ipPort: r.integer(server.ipPort, 'server.ipPort', undefined, 0, 65535),
       allowQuit: r.boolean(server.allowQuit, 'server.allowQuit', true),
       allowFrom,
+      udpTrigger: r.boolean(server.udpTrigger, 'server.udpTrigger', true),
     },
     paths: {
       dataDir: path(paths.dataDir, 'paths.dataDir'),
@@ -241,7 +250,9 @@ export function parseConfig(text: string, file: string): DatamanConfig {
       port: r.integer(http.port, 'http.port', 8080, 0, 65535),
     },
     isis: isisConfig(r, isis, { ipAddr: r.string(server.ipAddr, 'server.ipAddr'), channels }),
+    shadow: r.boolean(top.shadow, 'shadow', false),
   };
+  if (config.shadow) checkShadow(config, file);
   return deepFreeze(config);
 }
 

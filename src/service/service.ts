@@ -74,7 +74,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   private udpAddress: { address: string; port: number } | undefined;
   private readonly hostId: string;
   /** Which sources are running (the status page and /healthz report a dead one). */
-  private readonly alive = { watcher: false, udp: false, drop: null as boolean | null };
+  private readonly alive = { watcher: false, udp: false as boolean | null, drop: null as boolean | null };
   private statusAddress: { host: string; port: number } | undefined;
   private isisAddress: { host: string; port: number } | undefined;
   /** What health knows from the inside: retrying files, ledger writes, the watcher, overdue waits. */
@@ -114,6 +114,20 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
 
   private onRelease(name: string, release: () => Promise<void> | void): void {
     this.releasers.push({ name, release });
+  }
+
+  private async startTrigger(config: DatamanConfig): Promise<void> {
+    const trigger = new UdpTrigger(triggerOptionsFromConfig(config, this.logger));
+    trigger.on('proc', (name) => this.admission.onTrigger(name));
+    trigger.on('quit', () => void this.stop('quit'));
+    trigger.on('error', (err) => {
+      this.logger.error(`UDP trigger: ${err.message}`);
+    });
+    this.udpAddress = await trigger.start();
+    this.trigger = trigger;
+    this.alive.udp = true;
+    this.onRelease('UDP trigger', () => { this.alive.udp = false; return trigger.stop(); });
+    this.logger.info(`${this.hostId} dataMan server started on ${this.udpAddress.address}:${this.udpAddress.port}`);
   }
 
   private async startParts(): Promise<void> {
@@ -206,17 +220,12 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       this.onRelease('drop watcher', () => { this.alive.drop = false; return drop.close(); });
     }
 
-    const trigger = new UdpTrigger(triggerOptionsFromConfig(config, this.logger));
-    trigger.on('proc', (name) => this.admission.onTrigger(name));
-    trigger.on('quit', () => void this.stop('quit'));
-    trigger.on('error', (err) => {
-      this.logger.error(`UDP trigger: ${err.message}`);
-    });
-    this.udpAddress = await trigger.start();
-    this.trigger = trigger;
-    this.alive.udp = true;
-    this.onRelease('UDP trigger', () => { this.alive.udp = false; return trigger.stop(); });
-    this.logger.info(`${this.hostId} dataMan server started on ${this.udpAddress.address}:${this.udpAddress.port}`);
+    if (config.server.udpTrigger) {
+      await this.startTrigger(config);
+    } else {
+      this.alive.udp = null; // not configured, as a drop folder may not be
+      this.logger.info(`${this.hostId} dataMan server started without a UDP trigger (server.udpTrigger off${config.shadow ? ', a shadow' : ''}): the watcher finds the files`);
+    }
     if (config.http.enabled) {
       const server = await startStatusServer(status, metrics.registry, {
         host: config.http.host, port: config.http.port, logger: this.logger.child('http'),
@@ -252,7 +261,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   }
 
   /** Which sources are running: the watcher, the UDP trigger, the drop folder (null: none configured). */
-  sourcesAlive(): { watcher: boolean; udp: boolean; drop: boolean | null } {
+  sourcesAlive(): { watcher: boolean; udp: boolean | null; drop: boolean | null } {
     return { ...this.alive };
   }
 

@@ -50,11 +50,11 @@ test('--help and --version load no command module, no service code and no packag
   }
 });
 
-test('inspect and a one-file process load no service code and none of its packages', async (t) => {
+test('inspect, a one-file process and compare load no service code and none of its packages', async (t) => {
   const dir = await tempDir(t);
   const raw = generateRaw({ roi: '1k' });
   await writeFile(join(dir, raw.name), raw.bytes);
-  for (const args of [['inspect', raw.name], ['process', raw.name, '--out', 'out.fits']]) {
+  for (const args of [['inspect', raw.name], ['process', raw.name, '--out', 'out.fits'], ['compare', raw.name, raw.name]]) {
     const run = await loaded(dir, args);
     assert.equal(run.status, 0, run.stdout);
     assert.ok(run.sources.includes('fits/index.ts'), 'the codec is loaded');

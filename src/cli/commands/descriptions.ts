@@ -21,6 +21,7 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { name: 'nightlog', term: 'nightlog [options] <date>', description: 'rebuild the night logs (OSU modsLog format, one per instrument) of an observing date from the processed files' },
   { name: 'status', term: 'status [options]', description: 'show the ledger: counts by state and channel, the last files, failures with their reasons' },
   { name: 'requeue', term: 'requeue [options] [file...]', description: 'process raw files again: through the drop folder while the service runs, else (or with --now) here, in place' },
+  { name: 'compare', term: 'compare [options] <a> <b>', description: "compare the reference's processed files (A) with dataman's (B), two files or two night folders: every card and pixel, each difference explained by behaviour.md §9 or unexpected" },
   { name: 'replay', term: 'replay [options]', description: 'process every raw file of an observing date again, here, and deliver each again' },
 ];
 

@@ -23,6 +23,7 @@ const LOADERS: Record<string, () => Promise<RegisterCommand>> = {
   status: async () => (await import('./status.js')).registerStatus,
   requeue: async () => (await import('./requeue.js')).registerRequeue,
   replay: async () => (await import('./replay.js')).registerReplay,
+  compare: async () => (await import('./compare.js')).registerCompare,
 };
 
 export const commands: readonly CommandEntry[] = COMMAND_HELP.map((help) => {

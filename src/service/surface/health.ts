@@ -192,7 +192,7 @@ export function ledgerReportingTo(ledger: Ledger, health: Pick<LiveHealth, 'ledg
 /** What a health check reads of the service (the status source is one). */
 export interface HealthSubject {
   now(): number;
-  sources(): { watcher: boolean; udp: boolean; drop: boolean | null };
+  sources(): { watcher: boolean; udp: boolean | null; drop: boolean | null };
   readonly ledger: Pick<Ledger, 'recent'>;
   readonly repoDir: string;
   readonly procDir: string;
@@ -215,7 +215,7 @@ export async function checkHealth(source: HealthSubject): Promise<HealthReport> 
   const alive = source.sources();
   const dead = (what: string) => found.push({ code: 'source-dead', message: `the ${what} is not running` });
   if (!alive.watcher) dead('raw-folder watcher');
-  if (!alive.udp) dead('UDP trigger listener');
+  if (alive.udp === false) dead('UDP trigger listener');
   if (alive.drop === false) dead('drop-folder watcher');
   try {
     source.ledger.recent(1);

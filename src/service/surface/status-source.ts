@@ -22,7 +22,8 @@ export { checkHealth, healthLine, repoDirWritable, HEALTH_CODES, type HealthProb
 /** Whether each source of work is running; `drop` is null when no drop folder is configured. */
 export interface SourcesAlive {
   watcher: boolean;
-  udp: boolean;
+  /** null: switched off (server.udpTrigger), as a shadow runs. */
+  udp: boolean | null;
   drop: boolean | null;
 }
 

@@ -134,7 +134,7 @@ function lastDeliveredInLedger(status: StatusSource, covers: (channel: string | 
 function statusText(status: StatusSource, last: LastDelivery | undefined): string {
   const q = status.queue();
   const s = status.sources();
-  const dead = [!s.watcher && 'watcher', !s.udp && 'udp', s.drop === false && 'drop'].filter((d): d is string => d !== false);
+  const dead = [!s.watcher && 'watcher', s.udp === false && 'udp', s.drop === false && 'drop'].filter((d): d is string => d !== false);
   const parts = [`WAITING=${q.waiting}`, `QUEUED=${q.queued}`, `RUNNING=${q.running}`, `SOURCES=${dead.length === 0 ? 'OK' : formatValue(`dead: ${dead.join(' ')}`)}`];
   parts.push(`LASTFILE=${formatValue(last?.name ?? 'None')}`);
   if (last !== undefined) parts.push(`LASTTIME=${new Date(last.at).toISOString().replace(/\.\d{3}Z$/, 'Z')}`);
