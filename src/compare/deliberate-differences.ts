@@ -113,6 +113,11 @@ export const DELIBERATE_DIFFERENCES: readonly DeliberateDifference[] = [
     reference: 'processes a triggered file at once, with no check that it is whole',
     dataman: 'a triggered file must be structurally whole and is checked unchanged right before it is named (§3); a file found without a trigger also settles',
   },
+  {
+    row: 14,
+    reference: 'moves `<CHAN>.new` to every file it is told about, so a catch-up or a late file sends modsDisp back to an old frame',
+    dataman: 'the pointer moves only to an exposure not earlier than the one it names (`DATE-OBS`, then the sequence number); earlier files are delivered without it (§6 step 3)',
+  },
 ];
 
 /** The rows with a card rule for `keyword`, in row order. */
