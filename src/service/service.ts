@@ -16,7 +16,8 @@ import { createLoggerFromConfig, type Logger, type RootLogger } from '../ops/log
 import { openLedger, type Ledger, type LedgerOptions, type LedgerOrigin, type LedgerRow } from './ledger/ledger.js';
 import { whenLedgerWritable } from './ledger/ledger-availability.js';
 import type { FsPort } from './jobs/deliver.js';
-import { RawWatcher, scanOnce } from './discovery/watcher.js';
+import { RawWatcher, scanOnce, type RawSource } from './discovery/watcher.js';
+import { RawFolderPoller } from './discovery/raw-poller.js';
 import { UdpTrigger, triggerOptionsFromConfig } from './discovery/udp-trigger.js';
 import { Intake, type TrackedFile } from './discovery/intake.js';
 import { ensureDropFolders } from './discovery/drop-folder.js';
@@ -62,7 +63,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   private pool!: WorkerPool;
   private queue!: PQueue;
   private trigger: UdpTrigger | undefined;
-  private watcher: RawWatcher | undefined;
+  private watcher: RawSource | undefined;
   private readonly releasers: Array<{ name: string; release: () => Promise<void> | void }> = [];
   /** Files from first report to the end of their job, by absolute path. */
   private readonly tracked = new Map<string, TrackedFile>();
@@ -186,11 +187,16 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
 
     // Files older than the catch-up window (at least 6 h, for clock skew between the camera
     // computer and this one) are long done, and delivered ones are forgotten: neither is polled.
-    const watcher = new RawWatcher({
-      folders: channelDirs, usePolling: config.watch.usePolling, intervalMs: config.watch.intervalMs, namePattern: this.pattern,
-      ignoreOlderThanMs: Math.max(config.watch.catchUpHours, 6) * 3600_000,
-      rebuildAfterForgets: this.options.watcherRebuildAfterForgets,
-    });
+    // Polling (NFS): the poller, whose cost follows new files and whose start does not wait for
+    // a listing; inotify (a local disk): chokidar (behaviour.md §2.1). Both compare mtimes with
+    // the system clock (the kernel's, which sets them), not the service's.
+    const ignoreOlderThanMs = Math.max(config.watch.catchUpHours, 6) * 3600_000;
+    const watcher: RawSource = config.watch.usePolling
+      ? new RawFolderPoller({ folders: channelDirs, intervalMs: config.watch.intervalMs, namePattern: this.pattern, ignoreOlderThanMs })
+      : new RawWatcher({
+        folders: channelDirs, usePolling: false, intervalMs: config.watch.intervalMs, namePattern: this.pattern,
+        ignoreOlderThanMs, rebuildAfterForgets: this.options.watcherRebuildAfterForgets,
+      });
     this.watcher = watcher;
     watcher.on('file', (p) => this.intake(p, 'watcher'));
     watcher.on('error', (err) => this.logger.error(`watcher: ${err.message}`));

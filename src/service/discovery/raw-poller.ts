@@ -1,0 +1,198 @@
+/**
+ * The raw channel folders' poller (`watch.usePolling`, the default: inotify sees nothing of files
+ * that azcam writes from another machine over NFS). Its cost follows new files, not the folder:
+ * each look lists the folder's names (one readdir, no stat), and stats only
+ *   - names it has not seen before (new files), and
+ *   - files it still watches: modified within the catch-up window, not yet forgotten (being
+ *     written, waiting, not yet delivered).
+ * Old files, found once, cost one name in a set per look. At its first look, names dated days
+ * before the folder's newest (name-date.ts) are taken for old without a stat. chokidar's polling
+ * could not do this: on every change of the folder it lists it again and lstats every entry
+ * (docs/performance.md, "The raw folder").
+ *
+ * Like the watcher it replaces, it reports a file (`file`) when it appears and again whenever
+ * its size, mtime or inode changed since the last look: the intake takes the first report, and
+ * readiness does its own looks until the file is complete.
+ */
+import { EventEmitter } from 'node:events';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve, dirname, basename } from 'node:path';
+import { type ServiceClock, systemClock } from '../../base/clock.js';
+import { oldByNameDate } from './name-date.js';
+import { inBatches, type PollAge, type RawSource, type WatcherEvents } from './watcher.js';
+
+/** What the poller needs of the filesystem (tests count and fault its calls). */
+export interface PollerFs {
+  readdir(folder: string): Promise<string[]>;
+  stat(path: string): Promise<{ isFile(): boolean; size: number; mtimeMs: number; ino: number }>;
+}
+
+const nodeFs: PollerFs = { readdir: (folder) => readdir(folder), stat: (path) => stat(path) };
+
+export interface RawPollerOptions {
+  /** Folders to poll (not recursive). */
+  folders: readonly string[];
+  intervalMs: number;
+  /** Base names that count. */
+  namePattern: RegExp;
+  /** Files last modified longer ago than this are not watched (the catch-up window, ms). */
+  ignoreOlderThanMs: number;
+  /** Wall time (compared with mtimes) and the timer of the next look. */
+  clock?: ServiceClock;
+  /** Monotonic ms, for the age of the last look (a step of the wall clock does not age it). */
+  monotonicNow?: () => number;
+  fs?: PollerFs;
+  /** Stats in flight at once (a first look over NFS). @default 16 */
+  statConcurrency?: number;
+  /** Called after each look (tests drive the clock look by look). */
+  onLook?: () => void;
+}
+
+/** A watched file as last seen. */
+interface Seen {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/** Per folder: every matching name seen, with what was seen of the files still watched (null: not watched). */
+type FolderState = Map<string, Seen | null>;
+
+export class RawFolderPoller extends EventEmitter<WatcherEvents> implements RawSource {
+  private readonly clock: ServiceClock;
+  private readonly monotonicNow: () => number;
+  private readonly fs: PollerFs;
+  private readonly folders: Map<string, FolderState>;
+  private startedAt = 0;
+  private startedAtWall = 0;
+  private lastOkAt: number | undefined;
+  private unreachable: readonly string[] = [];
+  private timer: unknown;
+  private looking: Promise<void> | undefined;
+  private closing = false;
+  private firstLookDone: () => void = () => undefined;
+  /** Resolves when the first look has gone through every folder (tests; the service does not wait for it). */
+  readonly firstLook = new Promise<void>((done) => { this.firstLookDone = done; });
+
+  constructor(private readonly options: RawPollerOptions) {
+    super();
+    this.clock = options.clock ?? systemClock;
+    this.monotonicNow = options.monotonicNow ?? (() => performance.now());
+    this.fs = options.fs ?? nodeFs;
+    this.folders = new Map(options.folders.map((f) => [resolve(f), new Map<string, Seen | null>()]));
+  }
+
+  /** Starts polling and resolves at once: the first look runs in the background. */
+  start(): Promise<void> {
+    this.startedAt = this.monotonicNow();
+    this.startedAtWall = this.clock.now();
+    this.run(true);
+    return Promise.resolve();
+  }
+
+  private run(first: boolean): void {
+    this.looking = this.look(first)
+      .catch((err: Error) => { this.emit('error', err); })
+      .finally(() => {
+        if (first) this.firstLookDone();
+        this.looking = undefined;
+        this.options.onLook?.();
+        if (!this.closing) this.timer = this.clock.setTimeout(() => this.run(false), this.options.intervalMs);
+      });
+  }
+
+  /** One look at every folder, one folder at a time. */
+  private async look(first: boolean): Promise<void> {
+    const unreachable: string[] = [];
+    for (const [folder, state] of this.folders) {
+      let names: string[];
+      try {
+        names = await this.fs.readdir(folder);
+      } catch (err) {
+        unreachable.push(folder);
+        if (!this.unreachable.includes(folder)) this.emit('error', new Error(`cannot list ${folder}: ${(err as Error).message}`));
+        continue;
+      }
+      if (this.closing) return;
+      await this.lookAt(folder, state, names.filter((n) => this.options.namePattern.test(n)), first);
+    }
+    this.unreachable = unreachable;
+    if (unreachable.length === 0) this.lastOkAt = this.monotonicNow();
+  }
+
+  private async lookAt(folder: string, state: FolderState, names: string[], first: boolean): Promise<void> {
+    const present = new Set(names);
+    // Deleted or renamed away: a name that comes back is new again.
+    for (const name of state.keys()) if (!present.has(name)) state.delete(name);
+    const now = this.clock.now();
+    const { ignoreOlderThanMs } = this.options;
+    const oldByName = first ? oldByNameDate(names, this.options.namePattern, now, ignoreOlderThanMs) : () => false;
+    const toStat: string[] = [];
+    for (const name of names) {
+      const seen = state.get(name);
+      if (seen === undefined && !state.has(name)) {
+        if (oldByName(name)) state.set(name, null);
+        else toStat.push(name);
+      } else if (seen) {
+        toStat.push(name);
+      }
+    }
+    // A file found at the first look is reported only if it changed since about the start (the
+    // catch-up scan took what was there before); a minute's slack for the file server's clock.
+    const reportSince = first ? this.startedAtWall - 2 * this.options.intervalMs - 60_000 : -Infinity;
+    await inBatches(toStat, this.options.statConcurrency ?? 16, async (name) => {
+      const path = join(folder, name);
+      let info;
+      try {
+        info = await this.fs.stat(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          state.delete(name);
+          return;
+        }
+        state.set(name, null);
+        this.emit('error', new Error(`cannot stat ${path}: ${(err as Error).message}; not watched (a UDP trigger still finds it)`));
+        return;
+      }
+      if (this.closing) return;
+      const before = state.get(name);
+      if (before === null) return; // forgotten while it was stat-ed
+      if (!info.isFile() || info.mtimeMs < now - ignoreOlderThanMs) {
+        state.set(name, null);
+        return;
+      }
+      const seen = { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
+      state.set(name, seen);
+      const changed = before === undefined ? info.mtimeMs >= reportSince
+        : before.size !== seen.size || before.mtimeMs !== seen.mtimeMs || before.ino !== seen.ino;
+      if (changed) this.emit('file', path);
+    });
+  }
+
+  lastPoll(): PollAge {
+    const everOk = this.lastOkAt !== undefined;
+    return {
+      ageMs: this.monotonicNow() - (this.lastOkAt ?? this.startedAt), everOk,
+      unreachable: everOk || this.unreachable.length > 0 ? this.unreachable : [...this.folders.keys()],
+    };
+  }
+
+  /** Stops watching a file that needs nothing more (delivered): its name stays known, it is not stat-ed again. */
+  forget(path: string): Promise<void> {
+    this.folders.get(dirname(resolve(path)))?.set(basename(path), null);
+    return Promise.resolve();
+  }
+
+  /** Raw files stat-ed at each look (besides names not seen before). */
+  watchedFiles(): number {
+    let n = 0;
+    for (const state of this.folders.values()) for (const seen of state.values()) if (seen) n += 1;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.clock.clearTimeout(this.timer);
+    await this.looking;
+  }
+}
