@@ -14,16 +14,20 @@ const pattern = new RegExp(DEFAULT_RAW_NAME_PATTERN);
 const DAY = 86_400_000;
 const WINDOW = 36 * 3600_000;
 
-/** The real filesystem, with every stat counted by path. */
-function countingFs(): PollerFs & { stats: string[] } {
-  const stats: string[] = [];
-  return { stats, readdir: (f) => readdir(f), stat: (p) => { stats.push(p); return stat(p); } };
+/** The real filesystem, with every stat of a file (not of the folders) and every listing counted. */
+function countingFs(folders: string[]): PollerFs & { stats: string[]; listings: number } {
+  const counts = {
+    stats: [] as string[], listings: 0,
+    readdir: (f: string) => { counts.listings += 1; return readdir(f); },
+    stat: (p: string) => { if (!folders.includes(p)) counts.stats.push(p); return stat(p); },
+  };
+  return counts;
 }
 
 /** A poller on real files whose looks run when the test moves the clock. */
 async function poller(folders: string[]) {
   const clock = new ManualClock(Date.now());
-  const fs = countingFs();
+  const fs = countingFs(folders);
   let looked: () => void = () => undefined;
   const p = new RawFolderPoller({ folders, intervalMs: 1000, namePattern: pattern, ignoreOlderThanMs: WINDOW, clock, fs, onLook: () => looked() });
   const reported: string[] = [];
@@ -34,10 +38,11 @@ async function poller(folders: string[]) {
   const look = async () => {
     const done = new Promise<void>((r) => { looked = r; });
     fs.stats.length = 0;
+    fs.listings = 0;
     const before = reported.length;
     clock.advance(1000);
     await done;
-    return { stats: [...fs.stats], reported: reported.slice(before) };
+    return { stats: [...fs.stats], listings: fs.listings, reported: reported.slice(before) };
   };
   await p.start();
   await p.firstLook;
@@ -127,6 +132,37 @@ test('each look stats new names and watched files only, whatever the number of o
   await p.forget(fresh);
   await p.forget(lateOld);
   assert.deepEqual((await look()).stats, [], 'nothing watched: no stat at all, with 3,003 files in the folder');
+});
+
+test('a folder whose mtime did not move is not listed again, until the full listing is due; a new name is listed at once', async (t) => {
+  const dir = await tempDir(t);
+  const clock = new ManualClock(Date.now());
+  const fs = countingFs([dir]);
+  let looked: () => void = () => undefined;
+  const p = new RawFolderPoller({ folders: [dir], intervalMs: 1000, namePattern: pattern, ignoreOlderThanMs: WINDOW, clock, fs, fullListingEveryMs: 10_000, onLook: () => looked() });
+  const reported: string[] = [];
+  p.on('file', (path) => reported.push(path));
+  t.after(() => p.close());
+  // The folder last changed a minute ago: older than the 2 s a coarse timestamp could hide.
+  const minuteAgo = (Date.now() - 60_000) / 1000;
+  await utimes(dir, minuteAgo, minuteAgo);
+  await p.start();
+  await p.firstLook;
+  const listingsOver = async (looks: number) => {
+    fs.listings = 0;
+    for (let i = 0; i < looks; i++) {
+      const done = new Promise<void>((r) => { looked = r; });
+      clock.advance(1000);
+      await done;
+    }
+    return fs.listings;
+  };
+  assert.equal(await listingsOver(5), 0, 'unchanged folder: stat-ed, not listed');
+  assert.equal(await listingsOver(5), 1, 'the full listing every 10 s');
+  const path = join(dir, 'mods1b.20260115.0001.fits');
+  await writeFile(path, 'new');
+  assert.equal(await listingsOver(1), 1);
+  assert.deepEqual(reported, [path]);
 });
 
 test('an unreachable folder is reported once and shows in lastPoll; the other folder is still polled', async (t) => {

@@ -1,11 +1,12 @@
 /**
  * The raw channel folders' poller (`watch.usePolling`, the default: inotify sees nothing of files
  * that azcam writes from another machine over NFS). Its cost follows new files, not the folder:
- * each look lists the folder's names (one readdir, no stat), and stats only
+ * each look stats the folder, lists its names (one readdir, no stat) only when the folder
+ * changed, and stats only
  *   - names it has not seen before (new files), and
  *   - files it still watches: modified within the catch-up window, not yet forgotten (being
  *     written, waiting, not yet delivered).
- * Old files, found once, cost one name in a set per look. At its first look, names dated days
+ * Old files, found once, cost one name in a map. At its first look, names dated days
  * before the folder's newest (name-date.ts) are taken for old without a stat. chokidar's polling
  * could not do this: on every change of the folder it lists it again and lstats every entry
  * (docs/performance.md, "The raw folder").
@@ -24,7 +25,7 @@ import { inBatches, type PollAge, type RawSource, type WatcherEvents } from './w
 /** What the poller needs of the filesystem (tests count and fault its calls). */
 export interface PollerFs {
   readdir(folder: string): Promise<string[]>;
-  stat(path: string): Promise<{ isFile(): boolean; size: number; mtimeMs: number; ino: number }>;
+  stat(path: string): Promise<{ isFile(): boolean; isDirectory(): boolean; size: number; mtimeMs: number; ctimeMs: number; ino: number }>;
 }
 
 const nodeFs: PollerFs = { readdir: (folder) => readdir(folder), stat: (path) => stat(path) };
@@ -44,6 +45,8 @@ export interface RawPollerOptions {
   fs?: PollerFs;
   /** Stats in flight at once (a first look over NFS). @default 16 */
   statConcurrency?: number;
+  /** A folder whose mtime did not move is listed again after this long all the same, ms. @default 30000 */
+  fullListingEveryMs?: number;
   /** Called after each look (tests drive the clock look by look). */
   onLook?: () => void;
 }
@@ -63,6 +66,8 @@ export class RawFolderPoller extends EventEmitter<WatcherEvents> implements RawS
   private readonly monotonicNow: () => number;
   private readonly fs: PollerFs;
   private readonly folders: Map<string, FolderState>;
+  /** Per folder, the last listing: when (wall ms) and the folder's attributes then. */
+  private readonly listings = new Map<string, { at: number; mtimeMs: number; ctimeMs: number; ino: number }>();
   private startedAt = 0;
   private startedAtWall = 0;
   private lastOkAt: number | undefined;
@@ -105,29 +110,53 @@ export class RawFolderPoller extends EventEmitter<WatcherEvents> implements RawS
   private async look(first: boolean): Promise<void> {
     const unreachable: string[] = [];
     for (const [folder, state] of this.folders) {
-      let names: string[];
+      let names: string[] | undefined;
       try {
-        names = await this.fs.readdir(folder);
+        names = await this.listIfChanged(folder);
       } catch (err) {
         unreachable.push(folder);
         if (!this.unreachable.includes(folder)) this.emit('error', new Error(`cannot list ${folder}: ${(err as Error).message}`));
         continue;
       }
       if (this.closing) return;
-      await this.lookAt(folder, state, names.filter((n) => this.options.namePattern.test(n)), first);
+      await this.lookAt(folder, state, names?.filter((n) => this.options.namePattern.test(n)), first);
     }
     this.unreachable = unreachable;
     if (unreachable.length === 0) this.lastOkAt = this.monotonicNow();
   }
 
-  private async lookAt(folder: string, state: FolderState, names: string[], first: boolean): Promise<void> {
+  /**
+   * The folder's names, or undefined when it cannot have changed since the last listing: a name
+   * added, removed or renamed changes the folder's mtime and ctime. This is what chokidar's
+   * polling trusted too (it stats the folder and lists it again when its mtime moves), so the
+   * NFS attribute cache delays it no more than before. Distrusted while the folder's mtime is
+   * within 2 s of the listing that saw it (timestamps are coarse: a name added in the same tick
+   * leaves it unchanged), and a full listing at least every `fullListingEveryMs`.
+   */
+  private async listIfChanged(folder: string): Promise<string[] | undefined> {
+    const dir = await this.fs.stat(folder);
+    if (!dir.isDirectory()) throw new Error('not a folder');
+    const now = this.clock.now();
+    const last = this.listings.get(folder);
+    if (last && last.mtimeMs === dir.mtimeMs && last.ctimeMs === dir.ctimeMs && last.ino === dir.ino
+      && dir.mtimeMs < last.at - 2000 && now - last.at < (this.options.fullListingEveryMs ?? 30_000)) return undefined;
+    const names = await this.fs.readdir(folder);
+    this.listings.set(folder, { at: now, mtimeMs: dir.mtimeMs, ctimeMs: dir.ctimeMs, ino: dir.ino });
+    return names;
+  }
+
+  /** Stats what needs it in one folder: with `names` (it was listed), new names too. */
+  private async lookAt(folder: string, state: FolderState, names: string[] | undefined, first: boolean): Promise<void> {
+    const toStat: string[] = [];
+    if (names === undefined) {
+      for (const [name, seen] of state) if (seen) toStat.push(name);
+      await this.statAll(folder, state, toStat, first);
+      return;
+    }
     const present = new Set(names);
     // Deleted or renamed away: a name that comes back is new again.
     for (const name of state.keys()) if (!present.has(name)) state.delete(name);
-    const now = this.clock.now();
-    const { ignoreOlderThanMs } = this.options;
-    const oldByName = first ? oldByNameDate(names, this.options.namePattern, now, ignoreOlderThanMs) : () => false;
-    const toStat: string[] = [];
+    const oldByName = first ? oldByNameDate(names, this.options.namePattern, this.clock.now(), this.options.ignoreOlderThanMs) : () => false;
     for (const name of names) {
       const seen = state.get(name);
       if (seen === undefined && !state.has(name)) {
@@ -137,6 +166,12 @@ export class RawFolderPoller extends EventEmitter<WatcherEvents> implements RawS
         toStat.push(name);
       }
     }
+    await this.statAll(folder, state, toStat, first);
+  }
+
+  private async statAll(folder: string, state: FolderState, toStat: readonly string[], first: boolean): Promise<void> {
+    const now = this.clock.now();
+    const { ignoreOlderThanMs } = this.options;
     // A file found at the first look is reported only if it changed since about the start (the
     // catch-up scan took what was there before); a minute's slack for the file server's clock.
     const reportSince = first ? this.startedAtWall - 2 * this.options.intervalMs - 60_000 : -Infinity;
