@@ -171,15 +171,12 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     for (const probe of await removeStaleTemps([config.paths.repoDir], HEALTH_PROBE, this.clock.now(), this.startedAt)) {
       this.logger.info(`Removed ${probe}, left by a run that stopped while checking that repoDir is writable`);
     }
-    // Work left by the last run first, then anything new on disk within the catch-up window.
+    // Work left by the last run first; anything new on disk within the catch-up window once the
+    // UDP trigger listens (below).
     for (const row of this.ledger.interrupted()) {
       this.logger.info(`Resuming ${basename(row.path)} (${row.state} when the service last stopped)`);
       this.intake(row.path, row.origin, row);
     }
-    const since = this.clock.now() - config.watch.catchUpHours * 3600_000;
-    const scan = await scanOnce(channelDirs, this.pattern, since);
-    for (const p of scan.problems) this.logger.warn(`catch-up scan: ${p}`);
-    for (const f of scan.files) this.intake(f.path, 'catchup');
     if (config.paths.dropDir) {
       const drops = await scanOnce([config.paths.dropDir], this.pattern, 0);
       for (const f of drops.files) this.intake(f.path, 'drop');
@@ -231,6 +228,12 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       this.onRelease('status page', () => server.close());
       this.logger.info(`Status page on http://${server.address.host}:${server.address.port}/`);
     }
+    // The catch-up scan after the trigger listens: an observer's next frame does not wait on a
+    // listing of the raw folders (behaviour.md §2.4).
+    const since = this.clock.now() - config.watch.catchUpHours * 3600_000;
+    const scan = await scanOnce(channelDirs, this.pattern, since);
+    for (const p of scan.problems) this.logger.warn(`catch-up scan: ${p}`);
+    for (const f of scan.files) this.intake(f.path, 'catchup');
   }
 
   /** The intake hands each complete file to the queue; the job runner may hand it back (changed on disk). */

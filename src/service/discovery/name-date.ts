@@ -33,18 +33,24 @@ export function nameDateMs(yyyymmdd: string | null): number | undefined {
  * drop folder's scan), nothing is.
  */
 export function oldByNameDate(names: readonly string[], pattern: RegExp, nowMs: number, windowMs: number): (name: string) => boolean {
-  const dates = new Map<string, number | undefined>();
+  // A year of names holds a few hundred dates: each is parsed once.
+  const parsed = new Map<string | null, number | undefined>();
+  const dateOf = (name: string) => {
+    // The pattern's second group, as nameParts reads it (its fallback only when there is none).
+    const date = pattern.exec(name)?.[2] ?? nameParts(name, pattern).obsDate;
+    if (!parsed.has(date)) parsed.set(date, nameDateMs(date));
+    return parsed.get(date);
+  };
   let newest: number | undefined;
   for (const name of names) {
-    const ms = nameDateMs(nameParts(name, pattern).obsDate);
-    dates.set(name, ms);
+    const ms = dateOf(name);
     if (ms !== undefined && (newest === undefined || ms > newest)) newest = ms;
   }
   if (newest === undefined || !Number.isFinite(windowMs)) return () => false;
   const anchor = Math.min(newest, Math.floor(nowMs / DAY_MS) * DAY_MS + DAY_MS);
   const cutoff = anchor - (Math.ceil(windowMs / DAY_MS) + NAME_DATE_MARGIN_DAYS) * DAY_MS;
   return (name) => {
-    const ms = dates.has(name) ? dates.get(name) : nameDateMs(nameParts(name, pattern).obsDate);
+    const ms = dateOf(name);
     return ms !== undefined && ms < cutoff;
   };
 }
