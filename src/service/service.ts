@@ -46,7 +46,7 @@ export interface ServiceOptions {
   /** How long stop waits for files in progress before leaving them queued for the next start, ms. @default 60000 */
   stopTimeoutMs?: number;
   random?: () => number;
-  /** Delivered files after which the watcher is rebuilt without them (tests). @default 200 */
+  /** Delivered files after which chokidar's watcher (`watch.usePolling: false`) is rebuilt without them (tests). @default 200 */
   watcherRebuildAfterForgets?: number;
   /** Ledger settings (tests: a short busy timeout, `onOpen` to inject faults through SQLite). */
   ledger?: Pick<LedgerOptions, 'busyTimeoutMs' | 'onOpen'>;
