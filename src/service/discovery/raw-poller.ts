@@ -58,8 +58,11 @@ interface Seen {
   ino: number;
 }
 
-/** Per folder: every matching name seen, with what was seen of the files still watched (null: not watched). */
-type FolderState = Map<string, Seen | null>;
+/** Per folder: every matching name seen, and what was seen of the files still watched (a few). */
+interface FolderState {
+  known: Set<string>;
+  watched: Map<string, Seen>;
+}
 
 export class RawFolderPoller extends EventEmitter<WatcherEvents> implements RawSource {
   private readonly clock: ServiceClock;
@@ -84,7 +87,7 @@ export class RawFolderPoller extends EventEmitter<WatcherEvents> implements RawS
     this.clock = options.clock ?? systemClock;
     this.monotonicNow = options.monotonicNow ?? (() => performance.now());
     this.fs = options.fs ?? nodeFs;
-    this.folders = new Map(options.folders.map((f) => [resolve(f), new Map<string, Seen | null>()]));
+    this.folders = new Map(options.folders.map((f): [string, FolderState] => [resolve(f), { known: new Set(), watched: new Map() }]));
   }
 
   /** Starts polling and resolves at once: the first look runs in the background. */
@@ -147,29 +150,30 @@ export class RawFolderPoller extends EventEmitter<WatcherEvents> implements RawS
 
   /** Stats what needs it in one folder: with `names` (it was listed), new names too. */
   private async lookAt(folder: string, state: FolderState, names: string[] | undefined, first: boolean): Promise<void> {
-    const toStat: string[] = [];
+    const { known, watched } = state;
     if (names === undefined) {
-      for (const [name, seen] of state) if (seen) toStat.push(name);
-      await this.statAll(folder, state, toStat, first);
+      await this.statAll(folder, state, [...watched.keys()], first);
       return;
     }
     const present = new Set(names);
     // Deleted or renamed away: a name that comes back is new again.
-    for (const name of state.keys()) if (!present.has(name)) state.delete(name);
+    for (const name of known) {
+      if (!present.has(name)) {
+        known.delete(name);
+        watched.delete(name);
+      }
+    }
+    const toStat = [...watched.keys()];
     const oldByName = first ? oldByNameDate(names, this.options.namePattern, this.clock.now(), this.options.ignoreOlderThanMs) : () => false;
     for (const name of names) {
-      const seen = state.get(name);
-      if (seen === undefined && !state.has(name)) {
-        if (oldByName(name)) state.set(name, null);
-        else toStat.push(name);
-      } else if (seen) {
-        toStat.push(name);
-      }
+      if (known.has(name)) continue;
+      if (oldByName(name)) known.add(name);
+      else toStat.push(name);
     }
     await this.statAll(folder, state, toStat, first);
   }
 
-  private async statAll(folder: string, state: FolderState, toStat: readonly string[], first: boolean): Promise<void> {
+  private async statAll(folder: string, { known, watched }: FolderState, toStat: readonly string[], first: boolean): Promise<void> {
     const now = this.clock.now();
     const { ignoreOlderThanMs } = this.options;
     // A file found at the first look is reported only if it changed since about the start (the
@@ -177,27 +181,29 @@ export class RawFolderPoller extends EventEmitter<WatcherEvents> implements RawS
     const reportSince = first ? this.startedAtWall - 2 * this.options.intervalMs - 60_000 : -Infinity;
     await inBatches(toStat, this.options.statConcurrency ?? 16, async (name) => {
       const path = join(folder, name);
+      const before = watched.get(name);
       let info;
       try {
         info = await this.fs.stat(path);
       } catch (err) {
+        watched.delete(name);
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          state.delete(name);
+          known.delete(name);
           return;
         }
-        state.set(name, null);
+        known.add(name);
         this.emit('error', new Error(`cannot stat ${path}: ${(err as Error).message}; not watched (a UDP trigger still finds it)`));
         return;
       }
-      if (this.closing) return;
-      const before = state.get(name);
-      if (before === null) return; // forgotten while it was stat-ed
+      // Forgotten while it was stat-ed: a watched file no longer watched, a new name known.
+      if (this.closing || (before ? !watched.has(name) : known.has(name))) return;
+      known.add(name);
       if (!info.isFile() || info.mtimeMs < now - ignoreOlderThanMs) {
-        state.set(name, null);
+        watched.delete(name);
         return;
       }
       const seen = { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
-      state.set(name, seen);
+      watched.set(name, seen);
       const changed = before === undefined ? info.mtimeMs >= reportSince
         : before.size !== seen.size || before.mtimeMs !== seen.mtimeMs || before.ino !== seen.ino;
       if (changed) this.emit('file', path);
@@ -214,14 +220,16 @@ export class RawFolderPoller extends EventEmitter<WatcherEvents> implements RawS
 
   /** Stops watching a file that needs nothing more (delivered): its name stays known, it is not stat-ed again. */
   forget(path: string): Promise<void> {
-    this.folders.get(dirname(resolve(path)))?.set(basename(path), null);
+    const state = this.folders.get(dirname(resolve(path)));
+    state?.known.add(basename(path));
+    state?.watched.delete(basename(path));
     return Promise.resolve();
   }
 
   /** Raw files stat-ed at each look (besides names not seen before). */
   watchedFiles(): number {
     let n = 0;
-    for (const state of this.folders.values()) for (const seen of state.values()) if (seen) n += 1;
+    for (const { watched } of this.folders.values()) n += watched.size;
     return n;
   }
 
