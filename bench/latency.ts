@@ -101,7 +101,7 @@ async function writeAndFlush(path: string, bytes: number): Promise<number> {
 }
 
 /** A port nobody listens on now (the child binds it a moment later). */
-async function freeUdpPort(): Promise<number> {
+export async function freeUdpPort(): Promise<number> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const { port } = socket.address();
@@ -110,7 +110,7 @@ async function freeUdpPort(): Promise<number> {
 }
 
 /** `dataman serve` as systemd runs it (the compiled program, its own process), with its output lines. */
-async function startServe(configPath: string) {
+export async function startServe(configPath: string) {
   const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=2', join(REPO, 'bin', 'dataman.js'), 'serve', '--config', configPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -134,7 +134,7 @@ async function startServe(configPath: string) {
   };
   await until('start', () => lines.some((l) => l.includes('dataMan server started on')));
   return {
-    lines, until,
+    child, lines, until,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
@@ -143,7 +143,7 @@ async function startServe(configPath: string) {
 }
 
 /** Resolves when `pointer` names `name`: the moment an observer's display tool sees the file. */
-function pointerNames(pointer: string, name: string): Promise<void> {
+export function pointerNames(pointer: string, name: string): Promise<void> {
   return new Promise((resolve, reject) => {
     let done = false;
     const finish = (err?: Error) => {

@@ -3,7 +3,7 @@
  * to the I/O floor measured in the same run (reading the raw bytes, writing the processed
  * bytes). Results as a table and as JSON in bench/results/. Medians of several runs: this machine
  * is shared and noisy, so compare ratios, not absolute figures.
- *   npm run bench [-- --runs N] [-- --only header|process|latency|cli|compare] [-- --reference DIR]
+ *   npm run bench [-- --runs N] [-- --only header|process|latency|cli|compare|raw-folder] [-- --reference DIR]
  * `cli` (bench/cli.ts): the command line's start-up, a full frame and a batch as whole processes,
  * beside `node -e 0` and, with --reference DIR (holding fixHead.py), the reference.
  * `compare` (bench/compare.ts, only with --only compare: it writes some 5 GB): `dataman compare` of
@@ -18,12 +18,22 @@ import { generateRaw } from '../src/simulate/index.js';
 import { measureLatency } from './latency.js';
 import { measureCli, printCli } from './cli.js';
 import { measureCompare, printCompare } from './compare.js';
+import { measureRawFolder, printRawFolder } from './raw-folder.js';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] ?? 0) || 5;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const reference = args.includes('--reference') ? args[args.indexOf('--reference') + 1] : undefined;
 const here = fileURLToPath(new URL('.', import.meta.url));
+
+// `--only raw-folder` (bench/raw-folder.ts): the service with a raw folder full of old files.
+if (only === 'raw-folder') {
+  const cases = await measureRawFolder(Number(args[args.indexOf('--runs') + 1] ?? 0) || 3);
+  printRawFolder(cases);
+  await mkdir(join(here, 'results'), { recursive: true });
+  await writeFile(join(here, 'results', 'raw-folder.json'), `${JSON.stringify({ date: new Date().toISOString(), cases }, null, 2)}\n`);
+  process.exit(0);
+}
 
 interface Sample { wallMs: number; cpuMs: number; maxRssMb: number; [k: string]: unknown }
 

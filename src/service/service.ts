@@ -16,7 +16,8 @@ import { createLoggerFromConfig, type Logger, type RootLogger } from '../ops/log
 import { openLedger, type Ledger, type LedgerOptions, type LedgerOrigin, type LedgerRow } from './ledger/ledger.js';
 import { whenLedgerWritable } from './ledger/ledger-availability.js';
 import type { FsPort } from './jobs/deliver.js';
-import { RawWatcher, scanOnce } from './discovery/watcher.js';
+import { RawWatcher, scanOnce, type RawSource } from './discovery/watcher.js';
+import { RawFolderPoller } from './discovery/raw-poller.js';
 import { UdpTrigger, triggerOptionsFromConfig } from './discovery/udp-trigger.js';
 import { Intake, type TrackedFile } from './discovery/intake.js';
 import { ensureDropFolders } from './discovery/drop-folder.js';
@@ -45,7 +46,7 @@ export interface ServiceOptions {
   /** How long stop waits for files in progress before leaving them queued for the next start, ms. @default 60000 */
   stopTimeoutMs?: number;
   random?: () => number;
-  /** Delivered files after which the watcher is rebuilt without them (tests). @default 200 */
+  /** Delivered files after which chokidar's watcher (`watch.usePolling: false`) is rebuilt without them (tests). @default 200 */
   watcherRebuildAfterForgets?: number;
   /** Ledger settings (tests: a short busy timeout, `onOpen` to inject faults through SQLite). */
   ledger?: Pick<LedgerOptions, 'busyTimeoutMs' | 'onOpen'>;
@@ -62,7 +63,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   private pool!: WorkerPool;
   private queue!: PQueue;
   private trigger: UdpTrigger | undefined;
-  private watcher: RawWatcher | undefined;
+  private watcher: RawSource | undefined;
   private readonly releasers: Array<{ name: string; release: () => Promise<void> | void }> = [];
   /** Files from first report to the end of their job, by absolute path. */
   private readonly tracked = new Map<string, TrackedFile>();
@@ -184,15 +185,12 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     for (const probe of await removeStaleTemps([config.paths.repoDir], HEALTH_PROBE, this.clock.now(), this.startedAt)) {
       this.logger.info(`Removed ${probe}, left by a run that stopped while checking that repoDir is writable`);
     }
-    // Work left by the last run first, then anything new on disk within the catch-up window.
+    // Work left by the last run first; anything new on disk within the catch-up window once the
+    // UDP trigger listens (below).
     for (const row of this.ledger.interrupted()) {
       this.logger.info(`Resuming ${basename(row.path)} (${row.state} when the service last stopped)`);
       this.intake(row.path, row.origin, row);
     }
-    const since = this.clock.now() - config.watch.catchUpHours * 3600_000;
-    const scan = await scanOnce(channelDirs, this.pattern, since);
-    for (const p of scan.problems) this.logger.warn(`catch-up scan: ${p}`);
-    for (const f of scan.files) this.intake(f.path, 'catchup');
     if (config.paths.dropDir) {
       const drops = await scanOnce([config.paths.dropDir], this.pattern, 0);
       for (const f of drops.files) this.intake(f.path, 'drop');
@@ -200,11 +198,16 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
 
     // Files older than the catch-up window (at least 6 h, for clock skew between the camera
     // computer and this one) are long done, and delivered ones are forgotten: neither is polled.
-    const watcher = new RawWatcher({
-      folders: channelDirs, usePolling: config.watch.usePolling, intervalMs: config.watch.intervalMs, namePattern: this.pattern,
-      ignoreOlderThanMs: Math.max(config.watch.catchUpHours, 6) * 3600_000,
-      rebuildAfterForgets: this.options.watcherRebuildAfterForgets,
-    });
+    // Polling (NFS): the poller, whose cost follows new files and whose start does not wait for
+    // a listing; inotify (a local disk): chokidar (behaviour.md §2.1). Both compare mtimes with
+    // the system clock (the kernel's, which sets them), not the service's.
+    const ignoreOlderThanMs = Math.max(config.watch.catchUpHours, 6) * 3600_000;
+    const watcher: RawSource = config.watch.usePolling
+      ? new RawFolderPoller({ folders: channelDirs, intervalMs: config.watch.intervalMs, namePattern: this.pattern, ignoreOlderThanMs })
+      : new RawWatcher({
+        folders: channelDirs, usePolling: false, intervalMs: config.watch.intervalMs, namePattern: this.pattern,
+        ignoreOlderThanMs, rebuildAfterForgets: this.options.watcherRebuildAfterForgets,
+      });
     this.watcher = watcher;
     watcher.on('file', (p) => this.intake(p, 'watcher'));
     watcher.on('error', (err) => this.logger.error(`watcher: ${err.message}`));
@@ -234,6 +237,12 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       this.onRelease('status page', () => server.close());
       this.logger.info(`Status page on http://${server.address.host}:${server.address.port}/`);
     }
+    // The catch-up scan after the trigger listens: an observer's next frame does not wait on a
+    // listing of the raw folders (behaviour.md §2.4).
+    const since = this.clock.now() - config.watch.catchUpHours * 3600_000;
+    const scan = await scanOnce(channelDirs, this.pattern, since);
+    for (const p of scan.problems) this.logger.warn(`catch-up scan: ${p}`);
+    for (const f of scan.files) this.intake(f.path, 'catchup');
   }
 
   /** The intake hands each complete file to the queue; the job runner may hand it back (changed on disk). */

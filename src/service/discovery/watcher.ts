@@ -1,13 +1,16 @@
 /**
- * Finds raw files: chokidar over each channel folder (polling by default, because inotify sees
- * nothing of files written by other machines over NFS) and a one-pass catch-up scan at start.
- * Only names matching the raw pattern count; everything else is ignored here.
+ * Finds raw files: chokidar over a folder (the drop folder; the channel folders when
+ * `watch.usePolling` is off, i.e. inotify on a local disk), and a one-pass catch-up scan at
+ * start. The channel folders when polling (the default, for NFS) are raw-poller.ts's: chokidar's
+ * polling costs a stat of every entry on each change of the folder. Only names matching the raw
+ * pattern count; everything else is ignored here.
  */
 import { EventEmitter } from 'node:events';
 import { readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import { oldByNameDate } from './name-date.js';
 
 export interface WatcherOptions {
   /** Folders to watch (not recursive). */
@@ -42,7 +45,19 @@ export interface PollAge {
   unreachable: readonly string[];
 }
 
-export class RawWatcher extends EventEmitter<WatcherEvents> {
+/** What the service needs of a source of raw files: chokidar's `RawWatcher` or the `RawFolderPoller`. */
+export interface RawSource extends EventEmitter<WatcherEvents> {
+  /** Starts watching; files already there are not reported (the catch-up scan's). */
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Stops reporting a file that needs nothing more (delivered). */
+  forget(path: string): Promise<void>;
+  /** Raw files polled (each costs a stat per poll interval). */
+  watchedFiles(): number;
+  lastPoll(): PollAge;
+}
+
+export class RawWatcher extends EventEmitter<WatcherEvents> implements RawSource {
   private watcher: FSWatcher | undefined;
   /** performance.now() of the start and of the last poll that reached every folder. */
   private startedAt = 0;
@@ -172,20 +187,24 @@ export interface ScanResult {
 
 /**
  * One pass over the folders: matching files modified at or after `sinceMs`, oldest first. A
- * missing folder is reported in `problems`, not thrown: the others are still scanned.
+ * missing folder is reported in `problems`, not thrown: the others are still scanned. Names
+ * dated days before the folder's newest are old without a stat (name-date.ts): the scan's cost
+ * follows the window, not a raw folder nobody cleaned.
  */
 export async function scanOnce(folders: readonly string[], namePattern: RegExp, sinceMs: number): Promise<{ files: ScanResult[]; problems: string[] }> {
   const files: ScanResult[] = [];
   const problems: string[] = [];
+  const now = Date.now();
   for (const folder of folders) {
     let names: string[];
     try {
-      names = await readdir(folder);
+      names = (await readdir(folder)).filter((n) => namePattern.test(n));
     } catch (err) {
       problems.push(`cannot list ${folder}: ${(err as Error).message}`);
       continue;
     }
-    for (const name of names.filter((n) => namePattern.test(n))) {
+    const old = oldByNameDate(names, namePattern, now, now - sinceMs);
+    await inBatches(names.filter((n) => !old(n)), 16, async (name) => {
       const path = join(folder, name);
       try {
         const info = await stat(path);
@@ -194,8 +213,17 @@ export async function scanOnce(folders: readonly string[], namePattern: RegExp, 
         // Deleted between readdir and stat: nothing to catch up on.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`cannot stat ${path}: ${(err as Error).message}`);
       }
-    }
+    });
   }
   files.sort((a, b) => a.mtimeMs - b.mtimeMs || a.path.localeCompare(b.path));
   return { files, problems };
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+export async function inBatches<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
