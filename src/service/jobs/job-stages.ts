@@ -143,13 +143,8 @@ export async function processRaw(job: Job, current: LedgerRow, progress: Deliver
 // ---------------------------------------------------------------------------------- copy
 
 /** Both copies flushed and the repository copy verified; on failure the day copy goes too (a retry processes again). */
-export async function seal(job: Job, produced: Produced): Promise<PreparedDelivery> {
-  try {
-    return await produced.copies.seal(produced.processed.instrumentId);
-  } catch (err) {
-    await removeUnnamed(job, produced.processed);
-    throw err;
-  }
+export function seal(produced: Produced): Promise<PreparedDelivery> {
+  return produced.copies.seal(produced.processed.instrumentId);
 }
 
 /** The repository copy made from a processed file already there (a retry, or a delivery resumed after a restart). */

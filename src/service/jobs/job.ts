@@ -167,7 +167,7 @@ async function attemptDelivery(job: Job, row: LedgerRow, from: Carry, pendingChe
     if (processed === undefined) {
       const produced = await times.time('process', () => processRaw(job, row, from.progress));
       ({ row } = produced);
-      prepared = await times.time('copy', () => seal(job, produced));
+      prepared = await times.time('copy', () => seal(produced));
       ({ processed } = produced);
     } else {
       const made = processed;

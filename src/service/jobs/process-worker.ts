@@ -31,14 +31,19 @@ const CHUNK_BYTES = 8 * 1024 * 1024;
 const CHUNKS_IN_FLIGHT = 3;
 
 /**
+ * The chunk buffers, made once and kept for the worker's life (one job at a time): a new 24 MB
+ * per file would be garbage for the collector to find at the worst moment.
+ */
+const spare: ArrayBuffer[] = [];
+let made = 0;
+
+/**
  * A `WriteSink` that copies each write into one of a few buffers and transfers it to the main
  * thread, which writes it and hands the buffer back (`ChunkAck`). A write returns once its bytes
  * are copied: the writer computes the next chunk while the main thread writes this one. The
  * buffers are reused, so a full frame costs three of them, not 154 MB.
  */
 class ChunkSink implements WriteSink {
-  private readonly free: ArrayBuffer[] = [];
-  private made = 0;
   private inFlight = 0;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
@@ -60,7 +65,7 @@ class ChunkSink implements WriteSink {
 
   acked(ack: ChunkAck): void {
     this.inFlight--;
-    this.free.push(ack.buffer);
+    spare.push(ack.buffer);
     if (ack.error !== undefined) this.failure ??= Object.assign(new Error(ack.error), { code: 'write-failed' });
     const wake = this.wake;
     this.wake = undefined;
@@ -76,10 +81,10 @@ class ChunkSink implements WriteSink {
   private async take(): Promise<ArrayBuffer> {
     for (;;) {
       if (this.failure) throw this.failure;
-      const store = this.free.pop();
+      const store = spare.pop();
       if (store !== undefined) return store;
-      if (this.made < CHUNKS_IN_FLIGHT) {
-        this.made++;
+      if (made < CHUNKS_IN_FLIGHT) {
+        made++;
         return new ArrayBuffer(CHUNK_BYTES);
       }
       await new Promise<void>((resolve) => (this.wake = resolve));
