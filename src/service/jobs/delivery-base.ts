@@ -45,8 +45,6 @@ export interface DeliveryOptions {
   timeZone?: string | undefined;
   /** Copy buffer size in bytes, a multiple of 4. @default 4 MiB */
   chunkBytes?: number;
-  /** One-pass delivery: start flushing each copy every this many bytes written (one-pass.ts). @default 32 MiB */
-  flushEveryBytes?: number;
   /** Names tried before giving up: the name, UNIQNAME, then UNIQNAME-2 … @default 100 */
   maxNameAttempts?: number;
   /** Random part of temporary names. @default 12 hex digits from `crypto.randomBytes` */

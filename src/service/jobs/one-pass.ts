@@ -53,35 +53,6 @@ interface Open {
   repo: FsHandle;
   repoTemp: string;
   layout: WrittenLayout;
-  early: EarlyFlush[];
-}
-
-/**
- * Starts a flush of a copy every `everyBytes` written, one at a time, while the writes go on:
- * the kernel would otherwise hold every dirty page until the final fsync (on a machine with
- * memory, far below its write-back thresholds) and that fsync would write the whole file while
- * nothing else happens. The final fsync then waits only for the last part. A failed early flush
- * fails the copy at its next write or at the final flush.
- */
-class EarlyFlush {
-  private since = 0;
-  private running: Promise<void> | undefined;
-  private failure: { error: unknown } | undefined;
-
-  constructor(private readonly everyBytes: number, private readonly flush: () => Promise<void>) {}
-
-  wrote(bytes: number): void {
-    if (this.failure) throw this.failure.error;
-    this.since += bytes;
-    if (this.since < this.everyBytes || this.running !== undefined) return;
-    this.since = 0;
-    this.running = this.flush().catch((error: unknown) => { this.failure ??= { error }; }).finally(() => { this.running = undefined; });
-  }
-
-  async settled(): Promise<void> {
-    await this.running;
-    if (this.failure) throw this.failure.error;
-  }
 }
 
 class TwoCopies extends Delivery {
@@ -99,17 +70,12 @@ class TwoCopies extends Delivery {
       const repoTemp = join(repoDir, tempName(this.req.baseName, 'part', this.randomId));
       const repo = await this.openFile(repoTemp, 'wx', this.req.fileMode);
       this.temps.add(repoTemp);
-      const every = this.options.flushEveryBytes ?? 32 * 1024 * 1024;
-      const early = [
-        new EarlyFlush(every, () => this.op('fsync', tempPath, () => this.fs.fsync(day))),
-        new EarlyFlush(every, () => this.op('fsync', repoTemp, () => this.fs.fsync(repo))),
-      ] as const;
       const writing = new Set<Promise<unknown>>();
       const writeBoth: ChunkWriter = (bytes, position) => {
         const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
         const done = both(
-          this.op('write', tempPath, () => writeFully(this.fs, day, chunk, position)).then(() => early[0].wrote(chunk.length)),
-          this.op('write', repoTemp, () => writeFully(this.fs, repo, chunk, position)).then(() => early[1].wrote(chunk.length)),
+          this.op('write', tempPath, () => writeFully(this.fs, day, chunk, position)),
+          this.op('write', repoTemp, () => writeFully(this.fs, repo, chunk, position)),
         );
         const settled = done.catch(() => undefined);
         writing.add(settled);
@@ -118,12 +84,11 @@ class TwoCopies extends Delivery {
       };
       try {
         const produced = await produce(writeBoth);
-        this.open = { day, repo, repoTemp, layout: produced.layout, early: [...early] };
+        this.open = { day, repo, repoTemp, layout: produced.layout };
         return produced;
       } finally {
-        // A failed job may leave writes and flushes in flight: the handles are closed only after them.
+        // A failed job may leave writes in flight: the handles are closed only after them.
         await Promise.all(writing);
-        await Promise.all(early.map((e) => e.settled().catch(() => undefined)));
       }
     });
   }
@@ -157,7 +122,6 @@ class TwoCopies extends Delivery {
   /** Both copies flushed at once, closed and given their mode. */
   private async flushBoth(open: Open): Promise<RepoCopy> {
     const { tempPath } = this.req;
-    await both(open.early[0]!.settled(), open.early[1]!.settled());
     await both(this.op('fsync', tempPath, () => this.fs.fsync(open.day)), this.op('fsync', open.repoTemp, () => this.fs.fsync(open.repo)));
     await this.closeFile(open.day);
     await this.closeFile(open.repo);
