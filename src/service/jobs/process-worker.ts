@@ -27,11 +27,11 @@ try {
 }
 
 /** Bytes per chunk sent to the main thread, and how many chunks may be on their way at once. */
-const CHUNK_BYTES = 8 * 1024 * 1024;
+const CHUNK_BYTES = 4 * 1024 * 1024;
 const CHUNKS_IN_FLIGHT = 3;
 
 /**
- * The chunk buffers, made once and kept for the worker's life (one job at a time): a new 24 MB
+ * The chunk buffers, made once and kept for the worker's life (one job at a time): a new 12 MB
  * per file would be garbage for the collector to find at the worst moment.
  */
 const spare: ArrayBuffer[] = [];
@@ -41,7 +41,7 @@ let made = 0;
  * A `WriteSink` that copies each write into one of a few buffers and transfers it to the main
  * thread, which writes it and hands the buffer back (`ChunkAck`). A write returns once its bytes
  * are copied: the writer computes the next chunk while the main thread writes this one. The
- * buffers are reused, so a full frame costs three of them, not 154 MB.
+ * buffers are reused, so a full frame costs three of them (12 MB), not 154 MB.
  */
 class ChunkSink implements WriteSink {
   private inFlight = 0;
