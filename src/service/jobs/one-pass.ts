@@ -99,8 +99,14 @@ class TwoCopies extends Delivery {
     const open = this.open;
     if (open === undefined) throw new Error('internal: seal() before a completed write()');
     this.open = undefined;
-    const copy = await this.step('repo-copy', () => this.flushBoth(open));
-    const problem = await this.step('repo-verify', () => this.verifyWritten(copy, open.layout));
+    // The read-back runs while both copies are flushed: it reads what the page cache holds either
+    // way, and the flush, not the read, is what puts the bytes on the disk (or the NFS server).
+    const { copy, problem } = await this.step('repo-copy', async () => {
+      const [flushed, checked] = await Promise.allSettled([this.flushBoth(open), this.verifyWritten(open.repoTemp, open.layout)]);
+      if (flushed.status === 'rejected') throw flushed.reason;
+      if (checked.status === 'rejected') throw checked.reason;
+      return { copy: flushed.value, problem: checked.value };
+    });
     if (problem === undefined) {
       this.prepared = copy;
     } else {
@@ -134,19 +140,22 @@ class TwoCopies extends Delivery {
    * The repository copy read back once: its length, and every HDU's header and data summing to
    * what the writer summed while it produced them. Returns what is wrong, or undefined.
    */
-  private async verifyWritten(copy: RepoCopy, layout: WrittenLayout): Promise<string | undefined> {
-    const st = await this.op('stat', copy.temp, () => this.fs.stat(copy.temp));
+  private async verifyWritten(temp: string, layout: WrittenLayout): Promise<string | undefined> {
+    const st = await this.op('stat', temp, () => this.fs.stat(temp));
     if (st.size !== layout.bytes) return `${st.size} bytes, expected ${layout.bytes}`;
     const parts = layout.hdus.flatMap((h, index) => [
       { what: `the header of HDU ${index}`, start: h.headerOffset, end: h.dataOffset, sum: h.headerSum },
       { what: `the data of HDU ${index}`, start: h.dataOffset, end: h.dataOffset + h.dataBytes, sum: h.datasum },
     ]).filter((p) => p.end > p.start);
-    const handle = await this.openFile(copy.temp, 'r');
+    const handle = await this.openFile(temp, 'r');
     const buffer = Buffer.allocUnsafe(this.chunkBytes);
     const sums = parts.map(() => 0);
     for (let offset = 0; offset < layout.bytes; ) {
-      const chunk = await this.op('read', copy.temp, () => readFully(this.fs, handle, offset, Math.min(this.chunkBytes, layout.bytes - offset), buffer));
-      if (chunk.length === 0) return `${copy.temp} ended at byte ${offset} of ${layout.bytes}`;
+      const chunk = await this.op('read', temp, () => readFully(this.fs, handle, offset, Math.min(this.chunkBytes, layout.bytes - offset), buffer));
+      if (chunk.length === 0) {
+        await this.closeFile(handle);
+        return `${temp} ended at byte ${offset} of ${layout.bytes}`;
+      }
       const end = offset + chunk.length;
       parts.forEach((p, i) => {
         const from = Math.max(p.start, offset);
