@@ -38,6 +38,8 @@ export interface FrameLatency {
   floor: Samples;
   /** Two such files written and flushed one after the other: what delivery's two copies cost at least. */
   twoCopiesFloor: Samples;
+  /** The service's peak resident memory over the run (VmHWM of the child: threads and arenas included), MB. */
+  servicePeakRssMb: number;
 }
 
 export interface LatencyResult {
@@ -78,7 +80,7 @@ export async function measureLatency(files = 5): Promise<LatencyResult> {
         roi, rawBytes: run.rawBytes, processedBytes: run.processedBytes,
         udp: samples(run.udp), watcher: samples(run.watcher),
         stages: Object.fromEntries(JOB_STAGES.map((k) => [k, samples(stages[k])])) as Record<JobStage, Samples>,
-        floor: samples(floor), twoCopiesFloor: samples(twoCopies),
+        floor: samples(floor), twoCopiesFloor: samples(twoCopies), servicePeakRssMb: run.peakRssMb,
       });
     }
     return { files, settleMs: settings.settleMs, intervalMs: settings.intervalMs, frames };
@@ -135,6 +137,12 @@ export async function startServe(configPath: string) {
   await until('start', () => lines.some((l) => l.includes('dataMan server started on')));
   return {
     child, lines, until,
+    /** VmHWM of the child (Linux), MB; NaN where /proc is not there. */
+    peakRssMb: async () => {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+      const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+      return kb === undefined ? Number.NaN : Number(kb) / 1024;
+    },
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
@@ -169,7 +177,7 @@ export function pointerNames(pointer: string, name: string): Promise<void> {
 /** One service (a child process) on its own folders: `files` UDP-triggered and `files` watcher-only frames of one size. */
 async function runService(
   parent: string, roi: '1k' | 'full', files: number, stages: Record<JobStage, number[]>,
-): Promise<{ udp: number[]; watcher: number[]; settleMs: number; intervalMs: number; rawBytes: number; processedBytes: number }> {
+): Promise<{ udp: number[]; watcher: number[]; settleMs: number; intervalMs: number; rawBytes: number; processedBytes: number; peakRssMb: number }> {
   const root = join(parent, roi);
   for (const d of ['raw/mods1b', 'proc', 'newdata', 'log', 'state']) await mkdir(join(root, d), { recursive: true });
   const port = await freeUdpPort();
@@ -224,15 +232,17 @@ http: {enabled: false}
   };
   const udp: number[] = [];
   const watcher: number[] = [];
+  let peakRssMb = Number.NaN;
   try {
     let seq = 1;
     for (let i = 0; i < files; i++) {
       udp.push(await sample(seq++, true));
       watcher.push(await sample(seq++, false));
     }
+    peakRssMb = await service.peakRssMb();
   } finally {
     socket.close();
     await service.stop();
   }
-  return { udp, watcher, settleMs: config.watch.settleMs, intervalMs: config.watch.intervalMs, rawBytes, processedBytes };
+  return { udp, watcher, settleMs: config.watch.settleMs, intervalMs: config.watch.intervalMs, rawBytes, processedBytes, peakRssMb };
 }

@@ -111,7 +111,8 @@ if (latency) {
     console.log(`    UDP trigger    p50 ${ms(f.udp.p50Ms)}, p95 ${ms(f.udp.p95Ms)}  (${(f.udp.p50Ms / two).toFixed(2)}x the two-copy floor)`);
     const watcherTarget = latency.intervalMs + latency.settleMs + 1.5 * two;
     console.log(`    watcher alone  p50 ${ms(f.watcher.p50Ms)}, p95 ${ms(f.watcher.p95Ms)}  (target: poll + settle + 1.5x the two-copy floor = ${ms(watcherTarget)})`);
-    console.log(`    UDP, by stage (p50): ${Object.entries(f.stages).map(([k, v]) => `${k} ${v.p50Ms.toFixed(0)} ms`).join(', ')}`);
+    console.log(`    UDP, by stage (p50/p95): ${Object.entries(f.stages).map(([k, v]) => `${k} ${v.p50Ms.toFixed(0)}/${v.p95Ms.toFixed(0)} ms`).join(', ')}`);
+    console.log(`    UDP p95 / p50 ${(f.udp.p95Ms / f.udp.p50Ms).toFixed(2)}, p95 / two-copy floor ${(f.udp.p95Ms / two).toFixed(2)}x; service peak RSS ${f.servicePeakRssMb.toFixed(0)} MB`);
   }
 }
 if (cli) printCli(cli);

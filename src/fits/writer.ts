@@ -44,6 +44,11 @@ export interface WriteOptions {
   checksums?: { timestamp: string } | undefined;
   /** Bytes per read/write when copying data units. @default 8 MiB */
   chunkBytes?: number;
+  /**
+   * Sum every HDU's header and data while writing them, even without stamping (a copy made from
+   * these writes is then verified against the sums of the very bytes written). @default false
+   */
+  sums?: boolean;
 }
 
 export interface WrittenHdu {
@@ -51,7 +56,10 @@ export interface WrittenHdu {
   dataOffset: number;
   /** Padded data length written. */
   dataBytes: number;
+  /** Ones'-complement sum of the data unit, when stamped or asked for (`sums`). */
   datasum: number | undefined;
+  /** Ones'-complement sum of the header as finally written, when stamped or asked for. */
+  headerSum: number | undefined;
 }
 
 export interface WriteResult {
@@ -109,7 +117,7 @@ export async function writeFits(handle: WriteSink, hdus: readonly HduOutput[], o
   // awaits yet (Node would report it unhandled while the next write is prepared).
   let writeFailure: { error: unknown } | undefined;
   try {
-    for await (const next of pendingWrites(hdus, options.checksums, chunkBytes, result)) {
+    for await (const next of pendingWrites(hdus, options.checksums, options.sums === true, chunkBytes, result)) {
       await inFlight;
       if (writeFailure) throw writeFailure.error;
       inFlight = writeAll(handle, next.bytes, next.position).catch((error: unknown) => { writeFailure = { error }; });
@@ -131,8 +139,9 @@ export async function writeFits(handle: WriteSink, hdus: readonly HduOutput[], o
  * length does not depend on their values, so its data unit's position is known before.
  */
 async function* pendingWrites(
-  hdus: readonly HduOutput[], stamp: WriteOptions['checksums'], chunkBytes: number, result: WriteResult,
+  hdus: readonly HduOutput[], stamp: WriteOptions['checksums'], sums: boolean, chunkBytes: number, result: WriteResult,
 ): AsyncGenerator<PendingWrite> {
+  const summing = stamp !== undefined || sums;
   let position = 0;
   for (const hdu of hdus) {
     const header = hdu.header;
@@ -145,11 +154,12 @@ async function* pendingWrites(
     if (!stamp) yield { bytes: headerBytes, position };
     position += headerBytes.length;
     const dataOffset = position;
-    const data = dataWrites(hdu.data, position, chunkBytes, stamp !== undefined);
+    const data = dataWrites(hdu.data, position, chunkBytes, summing);
     let step = await data.next();
     for (; !step.done; step = await data.next()) yield step.value;
     const { bytes: dataBytes, sum } = step.value;
     position += dataBytes;
+    let headerSum = summing && !stamp ? onesComplementSum(headerBytes) : undefined;
     if (stamp) {
       header.set('DATASUM', String(sum), { kind: 'string' });
       const withPlaceholder = header.toBuffer();
@@ -157,9 +167,10 @@ async function* pendingWrites(
       header.set('CHECKSUM', checksum, { kind: 'string' });
       const final = header.toBuffer();
       if (final.length !== headerBytes.length) throw new Error('internal: header length changed while stamping checksums');
+      headerSum = onesComplementSum(final);
       yield { bytes: final, position: headerOffset };
     }
-    result.hdus.push({ headerOffset, dataOffset, dataBytes, datasum: stamp ? sum : undefined });
+    result.hdus.push({ headerOffset, dataOffset, dataBytes, datasum: summing ? sum : undefined, headerSum });
     result.bytes = position;
   }
 }

@@ -5,7 +5,7 @@
  * the MERGED of an earlier run). One entry point serves `dataman process` and the service.
  */
 import { open, rm } from 'node:fs/promises';
-import { FileSource, writeFits, type Hdu, type HduOutput, type WriteResult } from '../fits/index.js';
+import { FileSource, writeFits, type Hdu, type HduOutput, type WriteResult, type WriteSink } from '../fits/index.js';
 import { isoUtcSeconds } from '../base/local-time.js';
 import { openRawFile, type RawFile } from './raw-file.js';
 import { fixDetsec } from './fix-detsec.js';
@@ -106,6 +106,29 @@ export interface ProcessFileResult {
  * ever overwritten). On failure the partial output is removed.
  */
 export async function processFile(rawPath: string, outputPath: string, options: ProcessFileOptions): Promise<ProcessFileResult> {
+  const out = await open(outputPath, 'wx');
+  let ok = false;
+  try {
+    const result = await processInto(rawPath, out, options);
+    if (options.fsync) {
+      const started = performance.now();
+      await out.sync();
+      result.timings.write = (result.timings.write ?? 0) + performance.now() - started;
+    }
+    ok = true;
+    return result;
+  } finally {
+    await out.close();
+    if (!ok) await removeQuietly(outputPath);
+  }
+}
+
+/**
+ * Processes `rawPath` into `sink` (positional writes from 0): the one pass the service turns into
+ * both of its copies. With `sums`, every HDU's header and data sums are in `write.hdus` even
+ * without checksums stamped. Flushing and closing are the caller's.
+ */
+export async function processInto(rawPath: string, sink: WriteSink, options: ProcessFileOptions & { sums?: boolean }): Promise<ProcessFileResult> {
   const opened = performance.now();
   const source = await FileSource.open(rawPath);
   try {
@@ -114,20 +137,12 @@ export async function processFile(rawPath: string, outputPath: string, options: 
     const processed = await processRaw(raw, options);
     try {
       const writeStarted = performance.now();
-      const out = await open(outputPath, 'wx');
-      let ok = false;
-      try {
-        const write = await writeFits(out, processed.outputs, {
-          checksums: options.checksums === false ? undefined : { timestamp: isoUtcSeconds(options.clock.now()) },
-        });
-        if (options.fsync) await out.sync();
-        ok = true;
-        const timings = { open: openMs, ...processed.timings, write: performance.now() - writeStarted };
-        return { outcomes: processed.outcomes, uniqName: processed.uniqName, bytes: write.bytes, write, timings };
-      } finally {
-        await out.close();
-        if (!ok) await removeQuietly(outputPath);
-      }
+      const write = await writeFits(sink, processed.outputs, {
+        checksums: options.checksums === false ? undefined : { timestamp: isoUtcSeconds(options.clock.now()) },
+        sums: options.sums === true,
+      });
+      const timings = { open: openMs, ...processed.timings, write: performance.now() - writeStarted };
+      return { outcomes: processed.outcomes, uniqName: processed.uniqName, bytes: write.bytes, write, timings };
     } finally {
       processed.release();
     }

@@ -74,9 +74,9 @@ export async function prepareDelivery(request: DeliveryRequest, options: Deliver
   return { commit: () => delivery.commit(), abandon: () => delivery.abandon() };
 }
 
-class Delivery extends DeliveryBase {
+export class Delivery extends DeliveryBase {
   /** The repository copy `prepare` made, verified, still under its temporary name. */
-  private prepared: RepoCopy | undefined;
+  protected prepared: RepoCopy | undefined;
 
   /**
    * Copies the processed temporary into the repository under a temporary name and verifies it,
@@ -159,23 +159,31 @@ class Delivery extends DeliveryBase {
 
   // ------------------------------------------------------- step 2: repository copy, verified
 
-  /** A verified copy of `source` in the repository under a temporary name; copied again once if it does not verify. */
-  private async verifiedCopy(source: string): Promise<RepoCopy> {
-    for (let attempt = 1; ; attempt++) {
+  /**
+   * A verified copy of `source` in the repository under a temporary name; copied again once if
+   * it does not verify (`attempt` 2: a copy made another way did not verify already).
+   */
+  protected async verifiedCopy(source: string, attempt = 1): Promise<RepoCopy> {
+    for (; ; attempt++) {
       const copy = await this.step('repo-copy', () => this.copyToRepo(source));
       const problem = await this.step('repo-verify', () => this.verifyCopy(copy, source));
       if (problem === undefined) return copy;
-      await this.step('repo-verify', async () => {
-        await this.op('unlink', copy.temp, () => this.fs.unlink(copy.temp));
-        this.temps.delete(copy.temp);
-        if (attempt >= 2) {
-          throw new DeliveryError('verify-failed', `Cannot deliver ${this.req.baseName} (repo-verify): the copy of ${source} in ${this.req.repoDir} failed verification twice (${problem}); the processed file is probably bad`, {
-            step: 'repo-verify', path: source, retryable: false, progress: this.snapshot(), hint: 'reprocess the raw file',
-          });
-        }
-        this.warnings.push(`the copy of ${source} in ${this.req.repoDir} failed verification (${problem}); copied again`);
-      });
+      await this.rejectCopy(copy, source, problem, attempt);
     }
+  }
+
+  /** Removes a copy that did not verify; the second time, the delivery fails for good. */
+  protected rejectCopy(copy: RepoCopy, source: string, problem: string, attempt: number): Promise<void> {
+    return this.step('repo-verify', async () => {
+      await this.op('unlink', copy.temp, () => this.fs.unlink(copy.temp));
+      this.temps.delete(copy.temp);
+      if (attempt >= 2) {
+        throw new DeliveryError('verify-failed', `Cannot deliver ${this.req.baseName} (repo-verify): the copy of ${source} in ${this.req.repoDir} failed verification twice (${problem}); the processed file is probably bad`, {
+          step: 'repo-verify', path: source, retryable: false, progress: this.snapshot(), hint: 'reprocess the raw file',
+        });
+      }
+      this.warnings.push(`the copy of ${source} in ${this.req.repoDir} failed verification (${problem}); copied again`);
+    });
   }
 
   private renameRepoCopy(copy: RepoCopy): Promise<{ path: string; bytes: number }> {

@@ -133,7 +133,7 @@ export abstract class DeliveryBase {
   /** Temporaries of ours that exist, removed on failure. */
   protected readonly temps = new Set<string>();
   constructor(
-    protected readonly req: DeliveryRequest,
+    protected req: DeliveryRequest,
     protected readonly options: DeliveryOptions,
   ) {
     this.fs = options.fs ?? nodeFsPort;

@@ -3,19 +3,23 @@
  * them in order and holds the retry and abandon policy. Log lines and docs use these names.
  *
  * recover  — a start that finds this file half delivered by the last run resumes that delivery
- * process  — the raw file into a processed temporary in the day folder (worker thread)
- * copy     — the verified repository copy, still under a temporary name
+ * process  — the raw file processed once (worker thread), its bytes written as they are made
+ *            into both temporaries at once: the day folder's and the repository's (one-pass.ts)
+ * copy     — both flushed together and the repository copy verified, still under temporary
+ *            names (or, resuming, the repository copy made from the processed file)
  * confirm  — the raw file is still the one that was read (behaviour.md §3), just before names
  * commit   — the final names, in the order of behaviour.md §6, and the pointer
  * record   — the delivery in the ledger
  */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readStructure, withFileSource } from '../../fits/index.js';
 import { DatamanError } from '../../errors.js';
 import type { ServiceClock } from '../../base/clock.js';
 import type { Logger } from '../../ops/logger.js';
 import type { DatamanConfig } from '../../ops/config.js';
-import { prepareDelivery, prepareProcTemp, type DeliveryProgress, type DeliveryResult, type FsPort, type PreparedDelivery } from './deliver.js';
+import { prepareDelivery, prepareProcTemp, type DeliveryOptions, type DeliveryProgress, type DeliveryRequest, type DeliveryResult, type FsPort, type PreparedDelivery } from './deliver.js';
+import { onePassDelivery, type OnePassDelivery } from './one-pass.js';
 import { DeliveryError, isTransientErrno } from './delivery-errors.js';
 import type { Ledger, LedgerRow } from '../ledger/ledger.js';
 import { ProcessingError, type WorkerPool } from './worker-pool.js';
@@ -101,35 +105,75 @@ export async function recover(job: Job, leftovers: string[]): Promise<Recovered>
 
 // ------------------------------------------------------------------------------- process
 
-export async function processRaw(job: Job, current: LedgerRow): Promise<{ processed: Processed; row: LedgerRow }> {
+/** Processed, both temporaries written but not yet flushed: `seal` is the copy stage. */
+export interface Produced {
+  processed: Processed;
+  row: LedgerRow;
+  copies: OnePassDelivery;
+}
+
+/** `progress`: an earlier attempt's, whose leftover temporaries this one removes first. */
+export async function processRaw(job: Job, current: LedgerRow, progress: DeliveryProgress | undefined): Promise<Produced> {
   const { ctx, row, name, channel, obsDate } = job;
   const { config, logger, ledger } = ctx;
   const { tempPath } = await prepareProcTemp(config.paths.procDir, obsDate, name, { dirMode: config.delivery.dirMode, ...(ctx.fs ? { fs: ctx.fs } : {}) });
-  // A worker that fails removes its partial output itself (`processFile`).
-  const result = await ctx.pool.process(row.path, tempPath, ctx.workerOptions, ctx.clock.now());
-  logger.debug(`${name}: processed (${Object.entries(result.timings).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')})`);
-  const warnings = result.outcomes.flatMap((o) => [
-    ...(o.status === 'skipped' ? [`${o.step} skipped: ${o.reason}`] : []),
-    ...o.warnings.map((w) => `${o.step}: ${w}`),
-  ]);
-  for (const w of warnings) logger.warn(`${name}: ${w}`);
-  const summary = await describe(tempPath);
-  const updated = await job.record(() => ledger.setDetails(row.id, {
-    warnings: [...current.warnings, ...warnings],
-    imageType: summary.imageType, object: summary.object, exptime: summary.exptime, obsDate, channel,
-  }));
-  return { processed: { tempPath, instrumentId: summary.instrument?.toLowerCase() ?? channel, warnings }, row: updated };
+  // The instrument (for UNIQNAME) is known once processed: `seal` is told it.
+  const copies = onePassDelivery({ ...deliveryRequest(job, tempPath, channel), resume: progress }, deliveryOptions(job));
+  // A failure here removes both temporaries (the delivery's step clean-up).
+  const result = await copies.write((write) => ctx.pool.produce(row.path, ctx.workerOptions, ctx.clock.now(), write));
+  try {
+    logger.debug(`${name}: processed (${Object.entries(result.timings).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')})`);
+    const warnings = result.outcomes.flatMap((o) => [
+      ...(o.status === 'skipped' ? [`${o.step} skipped: ${o.reason}`] : []),
+      ...o.warnings.map((w) => `${o.step}: ${w}`),
+    ]);
+    for (const w of warnings) logger.warn(`${name}: ${w}`);
+    const summary = await describe(tempPath);
+    const updated = await job.record(() => ledger.setDetails(row.id, {
+      warnings: [...current.warnings, ...warnings],
+      imageType: summary.imageType, object: summary.object, exptime: summary.exptime, obsDate, channel,
+    }));
+    return { processed: { tempPath, instrumentId: summary.instrument?.toLowerCase() ?? channel, warnings }, row: updated, copies };
+  } catch (err) {
+    await copies.abandon();
+    throw err;
+  }
 }
 
 // ---------------------------------------------------------------------------------- copy
 
+/** Both copies flushed and the repository copy verified; on failure the day copy goes too (a retry processes again). */
+export function seal(produced: Produced): Promise<PreparedDelivery> {
+  return produced.copies.seal(produced.processed.instrumentId);
+}
+
+/** The repository copy made from a processed file already there (a retry, or a delivery resumed after a restart). */
 export function copy(job: Job, processed: Processed, progress: DeliveryProgress | undefined): Promise<PreparedDelivery> {
-  const { ctx, name, channel } = job;
-  const { config } = ctx;
-  return prepareDelivery({
-    tempPath: processed.tempPath, repoDir: config.paths.repoDir, baseName: name, channel, instrumentId: processed.instrumentId,
-    fileMode: config.delivery.fileMode, verifyChecksums: config.delivery.checksums, resume: progress,
-  }, { clock: ctx.clock, timeZone: config.timeZone, ...(ctx.fs ? { fs: ctx.fs } : {}) });
+  return prepareDelivery({ ...deliveryRequest(job, processed.tempPath, processed.instrumentId), resume: progress }, deliveryOptions(job));
+}
+
+function deliveryRequest(job: Job, tempPath: string, instrumentId: string): DeliveryRequest {
+  const { config } = job.ctx;
+  return {
+    tempPath, repoDir: config.paths.repoDir, baseName: job.name, channel: job.channel, instrumentId,
+    fileMode: config.delivery.fileMode, verifyChecksums: config.delivery.checksums,
+  };
+}
+
+function deliveryOptions(job: Job): DeliveryOptions {
+  const { ctx } = job;
+  return { clock: ctx.clock, timeZone: ctx.config.timeZone, ...(ctx.fs ? { fs: ctx.fs } : {}) };
+}
+
+/**
+ * Removes a processed temporary that got no final name (154 MB for a full frame, of no use to
+ * anyone: a later attempt processes again). What cannot be removed is said, never thrown: the
+ * next start removes it (`removeStaleTemps`).
+ */
+export async function removeUnnamed(job: Job, processed: Processed | undefined): Promise<void> {
+  if (processed === undefined) return;
+  const temp = processed.tempPath;
+  await rm(temp, { force: true }).catch((e: Error) => job.ctx.logger.warn(`${job.name}: could not remove ${temp}: ${e.message}`));
 }
 
 // ------------------------------------------------------------------------------- confirm
@@ -137,6 +181,14 @@ export function copy(job: Job, processed: Processed, progress: DeliveryProgress 
 /** True when the raw file is still the one that was read (after the settle interval, if any). */
 export function confirm(job: Job, unsettled: Unsettled): Promise<boolean> {
   return confirmSettled(job.row.path, unsettled);
+}
+
+/**
+ * After a failed attempt: whether the raw file changed under it. A raw file that cannot be
+ * looked at now counts as unchanged: the failure is then judged on its own.
+ */
+export function changedSince(job: Job, unsettled: Unsettled): Promise<boolean> {
+  return confirm(job, unsettled).then((same) => !same, () => false);
 }
 
 // -------------------------------------------------------------------------------- commit

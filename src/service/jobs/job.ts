@@ -1,21 +1,22 @@
 /**
- * One queued file, start to end, as a list of named stages (job-stages.ts: recover, process,
- * copy, confirm, commit, record; behaviour.md §3 and §6). The retry and abandon policy is here,
- * once: transient failures (NFS away, disk full, permissions) are retried with back-off while the
- * file stays queued; permanent ones (not FITS, unusable header) are recorded at once with their
- * reason; a raw file that changed after it was read abandons the attempt (nothing visible) and
- * is waited for again; the service's stop ends a back-off wait at once and leaves the file queued.
+ * One queued file, start to end: attempts made of the named stages (job-stages.ts: recover,
+ * process, copy, confirm, commit, record; behaviour.md §3 and §6), and after an attempt that did
+ * not deliver, one decision (`afterFailure`): transient failures (NFS away, disk full,
+ * permissions) are retried with back-off while the file stays queued; permanent ones (not FITS,
+ * unusable header) are recorded at once with their reason; a raw file that changed after it was
+ * read is waited for again (nothing visible); the service's stop ends a back-off wait at once and
+ * leaves the file queued.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { sleepUnlessAborted } from '../../base/clock.js';
 import { backoffMs, DeliveryError, type DeliveryProgress, type DeliveryResult, type PreparedDelivery } from './deliver.js';
 import type { LedgerRow } from '../ledger/ledger.js';
 import { isLedgerUnavailable, whenLedgerWritable } from '../ledger/ledger-availability.js';
+import { afterFailure } from './after-failure.js';
 import {
-  classify, commit, confirm, copy, processRaw, recordDelivered, recover, JOB_STAGES,
+  changedSince, classify, commit, confirm, copy, processRaw, recordDelivered, recover, removeUnnamed, seal, JOB_STAGES,
   type Job, type JobContext, type JobStage, type Processed, type Unsettled,
 } from './job-stages.js';
 
@@ -70,6 +71,18 @@ class StageTimes {
   }
 }
 
+/** What an attempt leaves for the next: the processed copy (flushed, unnamed or named) and where delivery stopped. */
+interface Carry {
+  processed: Processed | undefined;
+  progress: DeliveryProgress | undefined;
+}
+
+type Attempt =
+  | { kind: 'delivered'; row: LedgerRow; carry: Carry; result: DeliveryResult; warnings: string[] }
+  /** The raw file changed before the names: the copy is abandoned (what could not be removed is in `leftovers`). */
+  | { kind: 'changed'; row: LedgerRow; carry: Carry; leftovers: string[] }
+  | { kind: 'failed'; row: LedgerRow; carry: Carry; error: unknown };
+
 export async function runJob(
   ctx: JobContext, row: LedgerRow, onRetry: (row: LedgerRow, err: Error, delayMs: number) => void,
   /** The raw file as it was read; checked just before the first final name. Undefined: no check. */
@@ -81,97 +94,110 @@ export async function runJob(
   const { name, record } = job;
   const { ledger, logger } = ctx;
   const times = new StageTimes();
-  const recovered = await times.time('recover', () => recover(job, leftovers));
-  let progress: DeliveryProgress | undefined = recovered.progress;
-  let processed: Processed | undefined = recovered.processed;
-  let current = await record(() => ledger.markProcessing(row.id));
-  // Once a final name exists, the delivery is finished whatever the raw file does meanwhile.
-  let confirmed = unsettled === undefined || progress?.procPath !== undefined;
-  if (processed === undefined) logger.info(`Processing ${name}...`);
-
-  /** Throws away a prepared repository copy; what cannot be removed now, the next attempt removes. */
-  const abandon = async (prepared: PreparedDelivery): Promise<string[]> => {
-    const left = await prepared.abandon();
-    for (const path of left) logger.warn(`${name}: could not remove ${path}; the next attempt removes it`);
-    progress = { ...progress, leftovers: [...(progress?.leftovers ?? []), ...left] };
-    return left;
-  };
-  /** The raw file changed under the job: nothing is delivered, the file is waited for again. */
-  const changed = async (why: string, left: string[]): Promise<JobOutcome> => {
-    logger.info(`${name}: changed while it was processed${why}; waiting for it again`);
-    if (processed !== undefined && progress?.procPath === undefined) await rm(processed.tempPath, { force: true });
-    return { kind: 'changed', row: await record(() => ledger.markWaiting(row.id)), leftovers: left };
-  };
-
-  for (let attempt = 1; ; attempt++) {
-    try {
-      if (processed === undefined) ({ processed, row: current } = await times.time('process', () => processRaw(job, current)));
-      const made = processed;
-      const prepared = await times.time('copy', () => copy(job, made, progress));
-      // The settle interval (none for a triggered file) is waited for outside the channel's
-      // lock, so that it holds up no other file; the check itself is made inside it, just
-      // before the first final name appears.
-      if (!confirmed) await times.time('confirm', () => unsettled!.heldStill);
-      const result = await withLock(ctx.channelLocks, job.channel, async () => {
-        if (!confirmed) {
-          const same = await times.time('confirm', () => confirm(job, unsettled!)).catch(async (err: unknown) => {
-            // The raw file cannot be looked at (NFS away): the copy is not left in repoDir meanwhile.
-            await abandon(prepared);
-            throw err;
-          });
-          if (!same) return undefined;
-        }
-        return times.time('commit', () => commit(job, prepared));
+  let current = row;
+  try {
+    let carry: Carry = await times.time('recover', () => recover(job, leftovers));
+    current = await record(() => ledger.markProcessing(row.id));
+    if (carry.processed === undefined) logger.info(`Processing ${name}...`);
+    for (let attempt = 1; ; attempt++) {
+      // Once a final name exists, the delivery is finished whatever the raw file does meanwhile.
+      const pendingCheck = carry.progress?.procPath === undefined ? unsettled : undefined;
+      const tried = await attemptDelivery(job, current, carry, pendingCheck, times);
+      ({ row: current, carry } = tried);
+      if (tried.kind === 'delivered') {
+        logger.debug(`${name}: ${times.summary()}`);
+        logger.info(tried.warnings.length > 0 ? `Done: ${name} processed and archived with ${tried.warnings.length} warning(s)` : `Done: ${name} processed and archived`);
+        return { kind: 'delivered', row: current, result: tried.result, warnings: tried.warnings };
+      }
+      if (tried.kind === 'changed') return await waitAgain(job, carry, tried.leftovers, '');
+      const failure = classify(tried.error);
+      const named = carry.progress?.procPath !== undefined;
+      const next = afterFailure({
+        retryable: failure.retryable, ledgerDown: isLedgerUnavailable(tried.error), stopping: ctx.signal.aborted, named,
+        rawChanged: pendingCheck !== undefined && !named && (await changedSince(job, pendingCheck)),
       });
-      if (result === undefined) return await changed('', await abandon(prepared));
-      current = await times.time('record', () => recordDelivered(job, result));
-      logger.debug(`${name}: ${times.summary()}`);
-      logger.info(made.warnings.length > 0 ? `Done: ${name} processed and archived with ${made.warnings.length} warning(s)` : `Done: ${name} processed and archived`);
-      return { kind: 'delivered', row: current, result, warnings: made.warnings };
-    } catch (err) {
-      // A retry checks the raw file again before its first name, unless a name was given.
-      if (err instanceof DeliveryError && err.progress.procPath !== undefined) confirmed = true;
-      if (ctx.signal.aborted && isLedgerUnavailable(err)) {
-        // Stopping while the ledger could not record a step: it keeps the last state it did
-        // record, and the next start resumes from there (finishing a delivery already made).
-        logger.warn(`${name}: left for the next start; the ledger could not record its progress: ${(err as Error).message}`);
-        return { kind: 'interrupted', row: current };
-      }
-      if (!confirmed && !(await confirm(job, unsettled!).catch(() => true))) {
-        // Failed on a raw file that was still being written (azcam rewrote it after it looked
-        // complete): not the file's fault. Wait for it again.
-        return changed(` (${(err as Error).message})`, (err instanceof DeliveryError ? err.progress.leftovers : undefined) ?? []);
-      }
-      const failure = classify(err);
-      if (err instanceof DeliveryError) progress = err.progress;
-      if (failure.retryable && !ctx.signal.aborted) {
+      if (next === 'retry') {
         const delayMs = backoffMs(attempt, { random: ctx.random });
         current = await record(() => ledger.recordRetry(row.id, { code: failure.code, message: failure.message }));
         logger.warn(`${name}: ${failure.message}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt})`);
-        onRetry(current, err as Error, delayMs);
+        onRetry(current, tried.error as Error, delayMs);
         await sleepUnlessAborted(ctx.clock, delayMs, ctx.signal);
-        if (!ctx.signal.aborted) {
-          // Queued while it waited; each retry is another attempt.
-          current = await record(() => ledger.markProcessing(row.id));
-          continue;
-        }
+        // Queued while it waited; each retry is another attempt. A stop meanwhile leaves it queued.
+        if (!ctx.signal.aborted) current = await record(() => ledger.markProcessing(row.id));
+        if (!ctx.signal.aborted) continue;
       }
-      // Not delivered, for good or for now: an unnamed processed temporary (154 MB for a full
-      // frame) is of no use to anyone; a retry after a restart processes again.
-      if (processed !== undefined && progress?.procPath === undefined) {
-        const temp = processed.tempPath;
-        await rm(temp, { force: true }).catch((e: Error) => logger.warn(`${name}: could not remove ${temp}: ${e.message}`));
+      if (next === 'wait-again') return await waitAgain(job, carry, carry.progress?.leftovers ?? [], ` (${failure.message})`);
+      // Not delivered, for good or for now: an unnamed processed copy is of no use to anyone.
+      if (!named) await removeUnnamed(job, carry.processed);
+      if (next === 'record') {
+        current = await record(() => ledger.markFailed(row.id, { code: failure.code, message: failure.message }));
+        logger.error(`${name}: ${failure.message}`);
+        if (failure.stack) logger.error(`${name}: internal error, please report: ${failure.stack}`);
+        return { kind: 'failed', row: current, code: failure.code, message: failure.message };
       }
-      if (ctx.signal.aborted && failure.retryable) {
-        logger.warn(`${name}: not delivered before shutdown (${failure.message}); it stays queued for the next start`);
-        return { kind: 'interrupted', row: current.state === 'queued' ? current : await record(() => ledger.recordRetry(row.id, { code: failure.code, message: failure.message })) };
-      }
-      current = await record(() => ledger.markFailed(row.id, { code: failure.code, message: failure.message }));
-      logger.error(`${name}: ${failure.message}`);
-      if (failure.stack) logger.error(`${name}: internal error, please report: ${failure.stack}`);
-      return { kind: 'failed', row: current, code: failure.code, message: failure.message };
+      if (isLedgerUnavailable(tried.error)) throw tried.error;
+      logger.warn(`${name}: not delivered before shutdown (${failure.message}); it stays queued for the next start`);
+      return { kind: 'interrupted', row: current.state === 'queued' ? current : await record(() => ledger.recordRetry(row.id, { code: failure.code, message: failure.message })) };
     }
+  } catch (err) {
+    // Stopping while the ledger could not record a step: it keeps the last state it did record,
+    // and the next start resumes from there (finishing a delivery already made).
+    if (!(ctx.signal.aborted && isLedgerUnavailable(err))) throw err;
+    logger.warn(`${name}: left for the next start; the ledger could not record its progress: ${(err as Error).message}`);
+    return { kind: 'interrupted', row: current };
   }
+}
+
+/** The raw file changed under the job: nothing is delivered, the file is waited for again. */
+async function waitAgain(job: Job, carry: Carry, leftovers: string[], why: string): Promise<JobOutcome> {
+  job.ctx.logger.info(`${job.name}: changed while it was processed${why}; waiting for it again`);
+  await removeUnnamed(job, carry.processed);
+  return { kind: 'changed', row: await job.record(() => job.ctx.ledger.markWaiting(job.row.id)), leftovers };
+}
+
+/**
+ * One attempt: process (unless a processed copy is carried over) into both copies, or copy the
+ * carried one; wait for the raw file to hold still; then, under the channel's lock, check it
+ * and give the names. Never throws: a failure comes back with what is left for the next attempt.
+ */
+async function attemptDelivery(job: Job, row: LedgerRow, from: Carry, pendingCheck: Unsettled | undefined, times: StageTimes): Promise<Attempt> {
+  let processed = from.processed;
+  let prepared: PreparedDelivery | undefined;
+  try {
+    if (processed === undefined) {
+      const produced = await times.time('process', () => processRaw(job, row, from.progress));
+      ({ row } = produced);
+      prepared = await times.time('copy', () => seal(produced));
+      ({ processed } = produced);
+    } else {
+      const made = processed;
+      prepared = await times.time('copy', () => copy(job, made, from.progress));
+    }
+    const ready = prepared;
+    // The settle interval (none for a triggered file) is waited for outside the channel's lock,
+    // so that it holds up no other file; the check itself is made inside it, just before the
+    // first final name appears.
+    if (pendingCheck) await times.time('confirm', () => pendingCheck.heldStill);
+    const result = await withLock(job.ctx.channelLocks, job.channel, async () => {
+      if (pendingCheck && !(await times.time('confirm', () => confirm(job, pendingCheck)))) return undefined;
+      return times.time('commit', () => commit(job, ready));
+    });
+    if (result === undefined) return { kind: 'changed', row, carry: { processed, progress: from.progress }, leftovers: await abandon(job, ready) };
+    row = await times.time('record', () => recordDelivered(job, result));
+    return { kind: 'delivered', row, carry: { processed, progress: from.progress }, result, warnings: processed.warnings };
+  } catch (error) {
+    const progress = error instanceof DeliveryError ? error.progress : from.progress;
+    // A copy made but not named (the raw file could not be looked at) is not left in repoDir.
+    const left = prepared !== undefined && progress?.procPath === undefined ? await abandon(job, prepared) : [];
+    return { kind: 'failed', row, error, carry: { processed, progress: left.length === 0 ? progress : { ...progress, leftovers: [...(progress?.leftovers ?? []), ...left] } } };
+  }
+}
+
+/** Throws away a prepared repository copy; what cannot be removed now, the next attempt removes. */
+async function abandon(job: Job, prepared: PreparedDelivery): Promise<string[]> {
+  const left = await prepared.abandon();
+  for (const path of left) job.ctx.logger.warn(`${job.name}: could not remove ${path}; the next attempt removes it`);
+  return left;
 }
 
 function jobOf(ctx: JobContext, row: LedgerRow): Job {

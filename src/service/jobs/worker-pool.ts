@@ -4,7 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { DatamanError } from '../../errors.js';
-import type { WorkerJob, WorkerOptions, WorkerReply } from './worker-protocol.js';
+import type { ChunkAck, FromWorker, WorkerJob, WorkerOptions, WorkerReply, WrittenLayout } from './worker-protocol.js';
 
 export class ProcessingError extends DatamanError {
   constructor(code: string, message: string, readonly expected: boolean, readonly workerStack?: string) {
@@ -15,6 +15,18 @@ export class ProcessingError extends DatamanError {
 interface Slot {
   worker: Worker;
   busy: boolean;
+}
+
+/** Writes a chunk of processed bytes at `position` (the main thread's side of a streamed job). */
+export type ChunkWriter = (bytes: Uint8Array, position: number) => Promise<void>;
+
+interface PendingJob {
+  resolve: (r: ProcessResult) => void;
+  reject: (e: Error) => void;
+  slot: Slot;
+  write?: ChunkWriter | undefined;
+  /** The first chunk that could not be written: the job fails with this error, not the worker's echo of it. */
+  writeError?: Error | undefined;
 }
 
 /**
@@ -41,13 +53,15 @@ export interface ProcessResult {
   outcomes: Extract<WorkerReply, { ok: true }>['outcomes'];
   uniqName: string;
   bytes: number;
+  /** Where each HDU was written and what it sums to. */
+  layout: WrittenLayout;
   /** Wall time per processing stage, ms. */
   timings: Record<string, number>;
 }
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
-  private readonly pending = new Map<number, { resolve: (r: ProcessResult) => void; reject: (e: Error) => void; slot: Slot }>();
+  private readonly pending = new Map<number, PendingJob>();
   private readonly waiting: Array<() => void> = [];
   private nextId = 1;
   private closed = false;
@@ -59,13 +73,18 @@ export class WorkerPool {
   private spawn(): Slot {
     const worker = createWorker();
     const slot: Slot = { worker, busy: false };
-    worker.on('message', (reply: WorkerReply) => {
-      const job = this.pending.get(reply.id);
+    worker.on('message', (message: FromWorker) => {
+      const job = this.pending.get(message.id);
       if (!job) return;
-      this.pending.delete(reply.id);
+      if (message.type === 'chunk') {
+        this.writeChunk(worker, job, message.id, message.bytes, message.position);
+        return;
+      }
+      this.pending.delete(message.id);
       this.release(slot);
-      if (reply.ok) job.resolve({ outcomes: reply.outcomes, uniqName: reply.uniqName, bytes: reply.bytes, timings: reply.timings });
-      else job.reject(new ProcessingError(reply.error.code, reply.error.message, reply.error.expected, reply.error.stack));
+      if (job.writeError !== undefined) job.reject(job.writeError);
+      else if (message.ok) job.resolve({ outcomes: message.outcomes, uniqName: message.uniqName, bytes: message.bytes, layout: message.layout, timings: message.timings });
+      else job.reject(new ProcessingError(message.error.code, message.error.message, message.error.expected, message.error.stack));
     });
     worker.on('error', (err) => this.lost(slot, err));
     worker.on('exit', (code) => {
@@ -108,13 +127,40 @@ export class WorkerPool {
   }
 
   /** Processes `rawPath` into `outputPath` (which must not exist) on a worker thread. */
-  async process(rawPath: string, outputPath: string, options: WorkerOptions, nowMs: number): Promise<ProcessResult> {
+  process(rawPath: string, outputPath: string, options: WorkerOptions, nowMs: number): Promise<ProcessResult> {
+    return this.run({ rawPath, outputPath, nowMs, options });
+  }
+
+  /**
+   * Processes `rawPath` on a worker thread and hands its bytes to `write` as they are made (a
+   * few chunks in flight at most); resolves once every chunk is written. A chunk `write` fails
+   * stops the processing and the job fails with that error.
+   */
+  produce(rawPath: string, options: WorkerOptions, nowMs: number, write: ChunkWriter): Promise<ProcessResult> {
+    return this.run({ rawPath, nowMs, options }, write);
+  }
+
+  private async run(request: Omit<WorkerJob, 'type' | 'id'>, write?: ChunkWriter): Promise<ProcessResult> {
     const slot = await this.acquire();
     const id = this.nextId++;
-    const job: WorkerJob = { id, rawPath, outputPath, nowMs, options };
+    const job: WorkerJob = { type: 'job', id, ...request };
     return new Promise<ProcessResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, slot });
+      this.pending.set(id, { resolve, reject, slot, write });
       slot.worker.postMessage(job);
+    });
+  }
+
+  private writeChunk(worker: Worker, job: PendingJob, id: number, bytes: Uint8Array, position: number): void {
+    const answer = (error?: string) => {
+      const ack: ChunkAck = { type: 'ack', id, buffer: bytes.buffer as ArrayBuffer, error };
+      worker.postMessage(ack, [ack.buffer]);
+    };
+    // After a failed chunk the rest are not written: the worker stops at its next write.
+    if (job.write === undefined || job.writeError !== undefined) return answer(job.writeError === undefined ? 'no writer for this job' : 'an earlier chunk failed');
+    job.write(bytes, position).then(() => answer(), (err: unknown) => {
+      const error = err instanceof Error ? err : new Error(String(err));
+      job.writeError ??= error;
+      answer(error.message);
     });
   }
 
