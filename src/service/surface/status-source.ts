@@ -189,7 +189,7 @@ export interface LatencyPoint {
 export interface ReadStatusOptions {
   /** Hours of deliveries on the latency plot (a night). @default 16 */
   latencyHours?: number;
-  /** At most this many recent jobs are read for the latency plot. @default 2000 */
+  /** At most this many deliveries (the latest) are read for the latency plot. @default 2000 */
   latencyLimit?: number;
   /** Rows in the recent-files table. @default 50 */
   recentLimit?: number;
@@ -215,7 +215,7 @@ export async function readStatus(source: StatusSource, options: ReadStatusOption
   const recent = query(() => source.ledger.recent(options.recentLimit ?? 50), []).map(fileStatus);
   const failures = query(() => source.ledger.failures(options.failureLimit ?? 20), []).map(fileStatus);
   const since = now - (options.latencyHours ?? 16) * 3_600_000;
-  const latency = query(() => source.ledger.recent(options.latencyLimit ?? 2000), [])
+  const latency = query(() => source.ledger.deliveredSince(since, options.latencyLimit ?? 2000), [])
     .flatMap((r) => (r.state === 'delivered' && r.deliveredAt !== null && r.completeAt !== null && r.deliveredAt >= since
       ? [{ name: r.name, deliveredAt: r.deliveredAt, seconds: (r.deliveredAt - r.completeAt) / 1000 }] : []))
     .sort((a, b) => a.deliveredAt - b.deliveredAt);
