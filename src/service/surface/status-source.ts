@@ -15,6 +15,7 @@ import type { Clock } from '../../base/clock.js';
 import type { DatamanConfig } from '../../ops/config.js';
 import type { Ledger, LedgerCounts, LedgerRow, LedgerState } from '../ledger/ledger.js';
 import type { HealthSubject, LiveHealthSource } from './health.js';
+import type { EventLoopDelay, EventLoopWatch } from './event-loop.js';
 import { VERSION } from '../../version.js';
 
 export { checkHealth, healthLine, repoDirWritable, HEALTH_CODES, type HealthProblem, type HealthReport } from './health.js';
@@ -50,6 +51,8 @@ export interface StatusSource extends HealthSubject {
   quickLook(channel: string): string | undefined;
   /** Folder for the quick looks of single files (their own pages), made on first view. Without it, file pages show none. */
   readonly fileQuickLookDir?: string | undefined;
+  /** The main thread's delay over the last seconds (event-loop.ts), when watched. */
+  readonly eventLoop?: Pick<EventLoopWatch, 'recent'> | undefined;
 }
 
 /**
@@ -60,6 +63,7 @@ export interface StatusSource extends HealthSubject {
 export interface SourcesAliveGetter {
   sourcesAlive?(): SourcesAlive;
   readonly liveHealth?: LiveHealthSource | undefined;
+  readonly eventLoop?: EventLoopWatch | undefined;
 }
 
 /** What the status source reads from a running service. */
@@ -98,6 +102,7 @@ export function statusSourceFor(service: StatusSubject, options: StatusSourceOpt
     quickLook: (channel) => quickLookPath(options.quickLookDir, channel),
     health: service.liveHealth,
     fileQuickLookDir: join(options.quickLookDir, 'files'),
+    eventLoop: service.eventLoop,
   };
 }
 
@@ -175,6 +180,8 @@ export interface StatusSnapshot {
   latency: LatencyPoint[];
   /** A ledger query that threw, or null. */
   ledgerError: string | null;
+  /** The main thread's delay over the last seconds, ms (`high` at or above the page's threshold); null when not watched. */
+  eventLoop: (EventLoopDelay & { high: boolean }) | null;
 }
 
 /** One delivered file on the latency plot. */
@@ -239,6 +246,7 @@ export async function readStatus(source: StatusSource, options: ReadStatusOption
     quickLooks: source.channels.map((channel) => ({ channel, available: source.quickLook(channel) !== undefined })),
     latency,
     ledgerError,
+    eventLoop: source.eventLoop?.recent() ?? null,
   };
 }
 
