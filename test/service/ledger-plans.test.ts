@@ -63,7 +63,7 @@ for (const analyzed of [false, true]) {
       clock: new ManualClock(NOW),
       onOpen: (db) => {
         const prepare = db.prepare.bind(db);
-        db.prepare = ((sql: string) => { statements.push(sql); return prepare(sql); }) as typeof db.prepare;
+        db.prepare = ((sql: string) => { statements.push(sql); return prepare(sql); });
       },
     });
     t.after(() => ledger.close());
