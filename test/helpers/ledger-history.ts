@@ -33,7 +33,6 @@ function ymd(ms: number): string {
 export function fillHistory(file: string, o: HistoryOptions): { newestName: string } {
   const channels = o.channels ?? ['mods1b', 'mods1r'];
   const nights = Math.round((o.years ?? 10) * 365.25);
-  const perNight = Math.max(1, Math.ceil(o.rows / channels.length / nights));
   const dataDir = o.dataDir ?? '/data';
   const repoDir = o.repoDir ?? '/newdata';
   const db = new Database(file);
@@ -46,32 +45,34 @@ export function fillHistory(file: string, o: HistoryOptions): { newestName: stri
       VALUES (@path, @name, @channel, @origin, @state, 1, 51700000, @mtime, @checksum, @errorCode, @errorMessage, @skipReason,
       '[]', @procPath, @repoPath, @deliveredName, 'OBJECT', @object, 300.0, @obsDate, @seen, @complete, @started, @delivered, @updated)`);
     db.transaction(() => {
-      let n = 0;
-      for (let night = nights; night >= 1 && n < o.rows; night--) {
+      // The files of each channel spread evenly over the nights, oldest first.
+      const perChannel = Math.ceil(o.rows / channels.length);
+      let lastNight = -1;
+      let k = 0;
+      for (let n = 0; n < o.rows; n++) {
+        const channel = channels[n % channels.length]!;
+        const pair = Math.floor(n / channels.length);
+        const night = nights - Math.floor((pair * nights) / perChannel);
+        if (night !== lastNight) { lastNight = night; k = 0; }
+        if (n % channels.length === 0) k++;
         // Exposures from 20:00 local (03:00 UTC next day at LBT) on, one every ~7 minutes.
         const evening = Math.floor((o.endMs - night * DAY) / DAY) * DAY + 3 * 3_600_000;
         const obsDate = ymd(evening - DAY);
-        for (let k = 1; k <= perNight && n < o.rows; k++) {
-          for (const channel of channels) {
-            if (n >= o.rows) break;
-            const name = `${channel}.${obsDate}.${String(k).padStart(4, '0')}.fits`;
-            const seen = evening + k * 420_000;
-            const state = n % 997 === 0 ? 'failed' : n % 1499 === 0 ? 'skipped' : 'delivered';
-            const delivered = state === 'delivered' ? seen + 4_000 : null;
-            insert.run({
-              path: `${dataDir}/${channel}/${name}`, name, channel, origin: k % 2 === 0 ? 'udp' : 'watcher', state,
-              mtime: seen - 500, checksum: createHash('sha256').update(name).digest('hex'),
-              errorCode: state === 'failed' ? 'fits' : null, errorMessage: state === 'failed' ? 'truncated data unit' : null,
-              skipReason: state === 'skipped' ? 'not a MODS raw file' : null,
-              procPath: delivered === null ? null : `/proc/${obsDate}/${name}`,
-              repoPath: delivered === null ? null : `${repoDir}/${name}`, deliveredName: delivered === null ? null : name,
-              object: `field ${night % 97}`, obsDate, seen, complete: seen + 1_000, started: seen + 1_200,
-              delivered, updated: delivered ?? seen + 2_000,
-            });
-            if (channel === channels[0]) newestName = name;
-            n++;
-          }
-        }
+        const name = `${channel}.${obsDate}.${String(k).padStart(4, '0')}.fits`;
+        const seen = evening + k * 420_000;
+        const state = n % 997 === 0 ? 'failed' : n % 1499 === 0 ? 'skipped' : 'delivered';
+        const delivered = state === 'delivered' ? seen + 4_000 : null;
+        insert.run({
+          path: `${dataDir}/${channel}/${name}`, name, channel, origin: k % 2 === 0 ? 'udp' : 'watcher', state,
+          mtime: seen - 500, checksum: createHash('sha256').update(name).digest('hex'),
+          errorCode: state === 'failed' ? 'fits' : null, errorMessage: state === 'failed' ? 'truncated data unit' : null,
+          skipReason: state === 'skipped' ? 'not a MODS raw file' : null,
+          procPath: delivered === null ? null : `/proc/${obsDate}/${name}`,
+          repoPath: delivered === null ? null : `${repoDir}/${name}`, deliveredName: delivered === null ? null : name,
+          object: `field ${night % 97}`, obsDate, seen, complete: seen + 1_000, started: seen + 1_200,
+          delivered, updated: delivered ?? seen + 2_000,
+        });
+        if (channel === channels[0]) newestName = name;
       }
     }).immediate();
   } finally {

@@ -22,6 +22,7 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { name: 'status', term: 'status [options]', description: 'show the ledger: counts by state and channel, the last files, failures with their reasons' },
   { name: 'requeue', term: 'requeue [options] [file...]', description: 'process raw files again: through the drop folder while the service runs, else (or with --now) here, in place' },
   { name: 'replay', term: 'replay [options]', description: 'process every raw file of an observing date again, here, and deliver each again' },
+  { name: 'ledger', term: 'ledger', description: 'keep a ledger of years: "backup FILE" while the service runs, "archive --before DATE OUT" moves finished old jobs out' },
 ];
 
 /** The description of a command, for its module's own registration. */

@@ -23,6 +23,7 @@ const LOADERS: Record<string, () => Promise<RegisterCommand>> = {
   status: async () => (await import('./status.js')).registerStatus,
   requeue: async () => (await import('./requeue.js')).registerRequeue,
   replay: async () => (await import('./replay.js')).registerReplay,
+  ledger: async () => (await import('./ledger.js')).registerLedger,
 };
 
 export const commands: readonly CommandEntry[] = COMMAND_HELP.map((help) => {
