@@ -50,7 +50,7 @@ export interface ServiceOptions {
   watcherRebuildAfterForgets?: number;
   /** Ledger settings (tests: a short busy timeout, `onOpen` to inject faults through SQLite). */
   ledger?: Pick<LedgerOptions, 'busyTimeoutMs' | 'onOpen'>;
-  /** When a blocked main thread shows on the page and becomes a health problem (§7.4). @default EVENT_LOOP_THRESHOLDS */
+  /** When a blocked main thread shows on the page and becomes a health problem (§7.1). @default EVENT_LOOP_THRESHOLDS */
   eventLoop?: Partial<EventLoopThresholds>;
   /** The raw-folder watcher counts as stale after this long without a successful poll, ms. @default 30 s, at least 10 poll intervals */
   watcherStaleMs?: number;

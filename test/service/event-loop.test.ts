@@ -1,5 +1,5 @@
 /**
- * docs/behaviour.md §7.4: a blocked main thread is seen — on /metrics, on the page, and as the
+ * docs/behaviour.md §7.1: a blocked main thread is seen — on /metrics, on the page, and as the
  * `event-loop-stalled` health problem — with a real block (a busy loop), not a simulated one.
  * Nothing here asserts how fast anything is: only that a block longer than the threshold is
  * reported, and that the report clears once the hold time has passed.

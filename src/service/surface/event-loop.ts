@@ -1,5 +1,5 @@
 /**
- * The main thread's health (docs/behaviour.md §7.4): everything the service does between two
+ * The main thread's health (docs/behaviour.md §7.1): everything the service does between two
  * files — the UDP trigger, the intake, the delivery scheduling, the status page, every ledger
  * call (better-sqlite3 is synchronous) — runs on one event loop, so a slow synchronous call
  * stops all of it. Node's `monitorEventLoopDelay` measures how late its timer fires; this keeps

@@ -103,7 +103,7 @@ function serviceCard(s: StatusSnapshot, stamp: (ms: number) => string): string {
 ${eventLoopLine(s)}</dl></div>`;
 }
 
-/** Shown only when the main thread was late (§7.4): the longest block and the 99th percentile of the last seconds. */
+/** Shown only when the main thread was late (§7.1): the longest block and the 99th percentile of the last seconds. */
 function eventLoopLine(s: StatusSnapshot): string {
   const d = s.eventLoop;
   if (d === null || !d.high || d.maxMs === null) return '';
