@@ -100,19 +100,18 @@ http: {enabled: true, host: 127.0.0.1, port: ${httpPort}}
   const ledgerBytes = statSync(file).size;
 
   const base = `http://127.0.0.1:${httpPort}`;
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (t: string) => { stdout = (stdout + t).slice(-4000); });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (t: string) => { stderr += t; });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const starts: number[] = [];
+  // Started `runs` times for the start figure; the last one stays up for the rest.
+  for (let i = 1; i < runs; i++) {
+    const s = await startServe(configPath, base);
+    starts.push(s.startMs);
+    await s.stop();
+  }
+  const service = await startServe(configPath, base);
+  starts.push(service.startMs);
+  const { child } = service;
   try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`dataman serve exited: ${stderr}`);
-      return fetch(`${base}/status.json`).then((r) => r.ok, () => false);
-    }, 'status page');
-    const startMs = performance.now() - t0;
+    const startMs = median(starts);
     const each = async (path: string) => {
       const xs: number[] = [];
       for (let i = 0; i < runs; i++) xs.push(await timed(`${base}${path}`));
@@ -150,7 +149,7 @@ http: {enabled: true, host: 127.0.0.1, port: ${httpPort}}
       await h.close();
       const complete = performance.now();
       socket.send(`proc /home/data/${raw.name}`, udpPort, '127.0.0.1');
-      await waitFor(async () => (await readFile(pointer, 'utf8').catch(() => '')).trim() === raw.name, `delivery of ${raw.name} (service output: ${stdout})`, 60_000);
+      await waitFor(async () => (await readFile(pointer, 'utf8').catch(() => '')).trim() === raw.name, `delivery of ${raw.name} (service output: ${service.output()})`, 60_000);
       frames.push(performance.now() - complete);
       await new Promise((r) => setTimeout(r, 300));
     }
@@ -162,9 +161,27 @@ http: {enabled: true, host: 127.0.0.1, port: ${httpPort}}
       frameUnderRefreshMs: median(frames), refreshErrors,
     };
   } finally {
-    child.kill('SIGTERM');
-    await exited;
+    await service.stop();
   }
+}
+
+/** `dataman serve` as systemd runs it, timed from the spawn to the first answer of /status.json. */
+async function startServe(configPath: string, base: string) {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (t: string) => { output = (output + t).slice(-4000); };
+  child.stdout.setEncoding('utf8').on('data', keep);
+  child.stderr.setEncoding('utf8').on('data', keep);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await waitFor(async () => {
+    if (child.exitCode !== null) throw new Error(`dataman serve exited: ${output}`);
+    return fetch(`${base}/status.json`).then((r) => r.ok, () => false);
+  }, 'status page');
+  return {
+    child, startMs: performance.now() - t0, output: () => output,
+    stop: async () => { child.kill('SIGTERM'); await exited; },
+  };
 }
 
 export async function measureLedgerScale(runs: number, rows = 1_000_000): Promise<LedgerScaleResult> {
