@@ -369,5 +369,6 @@ export function prepare(db: BetterSqlite3.Database) {
        ORDER BY first_seen_at, id`,
     ),
     byName: db.prepare<[string], JobColumns>(`SELECT * FROM jobs WHERE name = ? ORDER BY id`),
+    newestIdByName: db.prepare<[string], { id: number | null }>(`SELECT MAX(id) AS id FROM jobs WHERE name = ?`),
   };
 }

@@ -116,6 +116,8 @@ export interface Ledger {
   byObsDate(obsDate: string, channel?: string): LedgerRow[];
   /** Every job of a base name (the raw file and each drop of it), oldest first. */
   byName(name: string): LedgerRow[];
+  /** The id of the newest job of a base name (from the index alone), or undefined. */
+  newestIdByName(name: string): number | undefined;
   /** Checkpoints the WAL into the database file and closes. Calling it again does nothing. */
   close(): void;
 }
@@ -305,6 +307,10 @@ class SqliteLedger implements Ledger {
 
   byName(name: string): LedgerRow[] {
     return this.use('byName', () => this.s.byName.all(name).map((c) => this.row(c)));
+  }
+
+  newestIdByName(name: string): number | undefined {
+    return this.use('newestIdByName', () => this.s.newestIdByName.get(name)?.id ?? undefined);
   }
 
   close(): void {
