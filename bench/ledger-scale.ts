@@ -36,6 +36,8 @@ export interface LedgerCase {
   fileMs: number;
   cliStatusMs: number;
   rssMb: number;
+  /** After the frames too: the workers have run in both cases by then. */
+  rssAfterFramesMb: number;
   frameUnderRefreshMs: number;
   /** Page refreshes that failed during the frames (a closed keep-alive connection). */
   refreshErrors: number;
@@ -161,9 +163,10 @@ http: {enabled: true, host: 127.0.0.1, port: ${httpPort}}
     }
     refreshing = false;
     await refresher;
+    const rssAfterFramesMb = rssMb(child.pid!);
     socket.close();
     return {
-      rows: rows, ledgerBytes, buildMs, startMs, statusJsonMs, pageMs, metricsMs, fileMs, cliStatusMs: median(cli), rssMb: rss,
+      rows: rows, ledgerBytes, buildMs, startMs, statusJsonMs, pageMs, metricsMs, fileMs, cliStatusMs: median(cli), rssMb: rss, rssAfterFramesMb,
       frameUnderRefreshMs: median(frames), refreshErrors,
     };
   } finally {
@@ -215,6 +218,7 @@ export function printLedgerScale(r: LedgerScaleResult): void {
   row('GET /file/<name>', r.fresh.fileMs, r.big.fileMs, s, 'within 2x or +50 ms');
   row('dataman status (whole process)', r.fresh.cliStatusMs, r.big.cliStatusMs, s, 'within 2x');
   row('service RSS after the first status requests', r.fresh.rssMb, r.big.rssMb, (x) => `${x.toFixed(0)} MB`, '<= fresh + 50 MB');
+  row('service RSS after the frames below', r.fresh.rssAfterFramesMb, r.big.rssAfterFramesMb, (x) => `${x.toFixed(0)} MB`, '<= fresh + 50 MB');
   row('1k frame (UDP) while page refreshed 2/s', r.fresh.frameUnderRefreshMs, r.big.frameUnderRefreshMs, s, 'as fast as fresh');
   console.log(`  (refreshes that failed during the frames: fresh ${r.fresh.refreshErrors}, 1M ${r.big.refreshErrors})`);
 }

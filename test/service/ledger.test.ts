@@ -400,6 +400,10 @@ test('recent, failures and byObsDate list the jobs the status page shows', async
   assert.deepEqual(ledger.byObsDate('20260115').map((r) => r.id), [a.id, b.id]);
   assert.deepEqual(ledger.byObsDate('20260115', 'mods1r').map((r) => r.id), [b.id]);
   assert.deepEqual(ledger.byObsDate('20260117'), []);
+  assert.equal(ledger.newestIdByName('mods1b.20260115.0001.fits'), a.id);
+  const again = ledger.note('/drop/mods1b.20260115.0001.fits', 'drop', { channel: 'mods1b' });
+  assert.equal(ledger.newestIdByName('mods1b.20260115.0001.fits'), again.id);
+  assert.equal(ledger.newestIdByName('nothing.fits'), undefined);
   assert.throws(() => ledger.recent(0), isLedgerError(/limit 0/));
 });
 
