@@ -6,7 +6,7 @@
  * finished (they are named); 2 for a wrong command line or configuration, or a refused DATE.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { descriptionOf } from './descriptions.js';
 import type { RegisterCommand } from './register.js';
@@ -30,7 +30,8 @@ export const registerLedger: RegisterCommand = (program: Command, ctx: CliContex
     .description('copy the ledger to FILE while the service runs (SQLite online backup: one consistent moment)')
     .argument('<file>', 'the copy to write (must not exist)')
     .option('-c, --config <file>', 'YAML configuration (its paths.stateDir holds the ledger)')
-    .action(async (file: string, opts: { config?: string }) => {
+    .action(async (arg: string, opts: { config?: string }) => {
+      const file = resolve(ctx.cwd, arg);
       if (existsSync(file)) throw new UsageError(`${file} exists; a backup never overwrites a file`, { hint: 'name a new file' });
       const config = await operatorConfig(ctx, opts.config);
       const done = await backupLedger(join(config.paths.stateDir, LEDGER_FILE), file);
@@ -55,7 +56,7 @@ run the same command again to finish.
       const o = { beforeMs, nowMs: Date.now(), catchUpHours: config.watch.catchUpHours };
       const problem = archiveDateProblem(o);
       if (problem !== null) throw new UsageError(`--before ${problem}`);
-      const r = archiveLedger(join(config.paths.stateDir, LEDGER_FILE), out, o);
+      const r = archiveLedger(join(config.paths.stateDir, LEDGER_FILE), resolve(ctx.cwd, out), o);
       ctx.stdout.write(`moved ${r.moved} finished job${r.moved === 1 ? '' : 's'} last changed before ${opts.before} to ${r.archive}\n`);
       if (r.changed > 0) ctx.stdout.write(`${r.changed} job(s) changed while being moved: left in the ledger\n`);
       if (r.unfinished.length > 0) {
