@@ -105,8 +105,7 @@ export function outstandingFailures(ledger: Ledger, cap = 1000): { outstanding: 
   const failed = ledger.failures(cap);
   const outstanding: LedgerRow[] = [];
   for (const row of failed) {
-    const newest = ledger.byName(row.name).at(-1);
-    if (newest?.id === row.id) outstanding.push(row);
+    if (ledger.newestIdByName(row.name) === row.id) outstanding.push(row);
   }
   return { outstanding, superseded: failed.length - outstanding.length };
 }

@@ -30,6 +30,7 @@ import { attachQuickLookUpdater } from './surface/quicklook-updater.js';
 import { startStatusServer } from './surface/status-http.js';
 import { statusSourceFor } from './surface/status-source.js';
 import { checkHealth, HEALTH_PROBE, ledgerReportingTo, LiveHealth } from './surface/health.js';
+import { EventLoopWatch, type EventLoopThresholds } from './surface/event-loop.js';
 import { attachNightLog } from './surface/nightlog-writer.js';
 import { startIsisLink } from './surface/isis/link.js';
 
@@ -50,6 +51,8 @@ export interface ServiceOptions {
   watcherRebuildAfterForgets?: number;
   /** Ledger settings (tests: a short busy timeout, `onOpen` to inject faults through SQLite). */
   ledger?: Pick<LedgerOptions, 'busyTimeoutMs' | 'onOpen'>;
+  /** When a blocked main thread shows on the page and becomes a health problem (§7.1). @default EVENT_LOOP_THRESHOLDS */
+  eventLoop?: Partial<EventLoopThresholds>;
   /** The raw-folder watcher counts as stale after this long without a successful poll, ms. @default 30 s, at least 10 poll intervals */
   watcherStaleMs?: number;
 }
@@ -80,6 +83,8 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   private isisAddress: { host: string; port: number } | undefined;
   /** What health knows from the inside: retrying files, ledger writes, the watcher, overdue waits. */
   readonly liveHealth: LiveHealth;
+  /** How late the main thread runs (metrics, page, health). */
+  readonly eventLoop: EventLoopWatch;
 
   private constructor(private readonly options: ServiceOptions) {
     super();
@@ -90,7 +95,9 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     this.rootLogger = options.logger ?? createLoggerFromConfig(options.config, { clock: this.clock, hostName: options.hostName });
     this.logger = this.rootLogger;
     const w = options.config.watch;
+    this.eventLoop = new EventLoopWatch(this.clock, options.eventLoop);
     this.liveHealth = new LiveHealth({
+      eventLoop: this.eventLoop,
       clock: this.clock, repoDir: options.config.paths.repoDir, procDir: options.config.paths.procDir,
       watcherLastPoll: () => (this.alive.watcher ? this.watcher?.lastPoll() : undefined),
       watcherStaleMs: options.watcherStaleMs ?? Math.max(30_000, 10 * w.intervalMs),
@@ -135,6 +142,8 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     const { config } = this;
     this.startedAt = this.clock.now();
     this.onRelease('logger', () => this.rootLogger.close());
+    this.eventLoop.start();
+    this.onRelease('event-loop watch', () => this.eventLoop.stop());
     this.logger.info(`Started ${this.hostId} dataMan server`);
     const channelDirs = config.channels.map((c) => join(config.paths.dataDir, c));
     if (this.options.createDirs) {
@@ -161,7 +170,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     this.onRelease('quick looks', async () => { await quickLooks.detach(); await quickLooks.idle(); });
     // One status source, so that /healthz, the page and the metrics agree on each problem's `since`.
     const status = statusSourceFor(this, { quickLookDir: quickLooks.dir });
-    const metrics = attachMetrics(this, { health: () => checkHealth(status) });
+    const metrics = attachMetrics(this, { health: () => checkHealth(status), eventLoop: this.eventLoop });
     this.onRelease('metrics', () => metrics.detach());
     const nightLog = attachNightLog(this, config.paths.nightLogDir, this.logger.child('nightlog'));
     this.onRelease('night log', async () => { nightLog.detach(); await nightLog.idle(); });

@@ -45,7 +45,11 @@ export async function startService(root: string, extra = '', options: Partial<Se
   await makeFolders(root);
   const config = parseConfig(serviceConfigText(root, extra), join(root, 'dataman.yaml'));
   const log = memoryLogger({ timeZone: 'America/Phoenix' });
-  const service = await DatamanService.start({ config, logger: log.logger, hostName: 'mods1', stopTimeoutMs: 20_000, ...options });
+  // In-process, the service shares its event loop with the test's own synchronous work (making
+  // frames, hashing): a stall there is the test's, so only a very long one counts (event-loop.test.ts sets its own).
+  const service = await DatamanService.start({
+    config, logger: log.logger, hostName: 'mods1', stopTimeoutMs: 20_000, eventLoop: { stallMs: 30_000 }, ...options,
+  });
   const send = async (text: string | Buffer) => {
     const socket = createSocket('udp4');
     const port = service.udp!.port;

@@ -273,14 +273,92 @@ test('a later schema version adds a column to an existing ledger, and this versi
 
   const file = join(dir, 'ledger.sqlite');
   const db = inspect(t, file);
-  const v2 = [...MIGRATIONS, (d: Database.Database) => { d.exec('ALTER TABLE jobs ADD COLUMN grating TEXT'); }];
-  assert.equal(migrate(db, file, v2), 1, 'found version 1');
-  assert.equal(migrate(db, file, v2), 2, 'a second run has nothing to do');
-  assert.equal(db.pragma('user_version', { simple: true }), 2);
+  const next = [...MIGRATIONS, (d: Database.Database) => { d.exec('ALTER TABLE jobs ADD COLUMN grating TEXT'); }];
+  const v = LEDGER_SCHEMA_VERSION;
+  assert.equal(migrate(db, file, next), v, `found version ${v}`);
+  assert.equal(migrate(db, file, next), v + 1, 'a second run has nothing to do');
+  assert.equal(db.pragma('user_version', { simple: true }), v + 1);
   assert.deepEqual(db.prepare('SELECT name, grating FROM jobs').get(), { name: 'mods1b.20260115.0001.fits', grating: null });
   db.close();
 
-  assert.throws(() => openLedger(dir, { clock }), isLedgerError(/schema version 2, newer than this dataman understands \(1\)/));
+  assert.throws(() => openLedger(dir, { clock }), isLedgerError(new RegExp(`schema version ${v + 1}, newer than this dataman understands \\(${v}\\)`)));
+});
+
+/** The counts straight from the table, as version 1 read them, for comparison. */
+function countedByScan(db: Database.Database): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const r of db.prepare('SELECT channel, state, COUNT(*) AS n FROM jobs GROUP BY channel, state').all() as Array<{ channel: string | null; state: string; n: number }>) {
+    (out[r.channel ?? 'unknown'] ??= {})[r.state] = r.n;
+  }
+  return out;
+}
+
+function nonZero(counts: Record<string, Record<string, number>>): Record<string, Record<string, number>> {
+  return Object.fromEntries(Object.entries(counts).map(([c, byState]) => [c, Object.fromEntries(Object.entries(byState).filter(([, n]) => n > 0))]));
+}
+
+test('a version-1 ledger (a ledger of years, before the kept counts) is migrated at open: counts filled, index added, later changes counted', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'ledger.sqlite');
+  const old = new Database(file);
+  old.pragma('journal_mode = WAL');
+  migrate(old, file, MIGRATIONS.slice(0, 1));
+  const add = old.prepare(`INSERT INTO jobs (path, name, channel, origin, state, first_seen_at, updated_at, delivered_at)
+    VALUES (?, ?, ?, 'watcher', ?, ${T0}, ${T0}, ?)`);
+  for (let i = 1; i <= 30; i++) {
+    const chan = i % 3 === 0 ? 'mods1r' : 'mods1b';
+    const name = `${chan}.20250101.${String(i).padStart(4, '0')}.fits`;
+    const state = i % 10 === 0 ? 'failed' : 'delivered';
+    add.run(`/data/${chan}/${name}`, name, chan, state, state === 'delivered' ? T0 : null);
+  }
+  add.run('/drop/odd.fits', 'odd.fits', null, 'seen', null);
+  const before = countedByScan(old);
+  old.close();
+
+  const clock = new ManualClock(T0);
+  const ledger = openLedger(dir, { clock });
+  t.after(() => ledger.close());
+  const db = inspect(t, file);
+  assert.equal(db.pragma('user_version', { simple: true }), LEDGER_SCHEMA_VERSION);
+  assert.ok(db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'jobs_delivered'`).get());
+  assert.deepEqual(nonZero(ledger.countsByState().byChannel), before);
+  assert.equal(ledger.countsByState().total, 31);
+
+  const r = ledger.note(RAW, 'udp', { channel: 'mods1b' });
+  ledger.markProcessing(r.id);
+  ledger.markDelivered(r.id, { procPath: '/p', repoPath: '/r', deliveredName: 'n' });
+  const odd = ledger.latestByPath('/drop/odd.fits')!;
+  ledger.setDetails(odd.id, { channel: 'mods1r' });
+  ledger.markFailed(odd.id, { code: 'fits', message: 'bad' });
+  assert.deepEqual(nonZero(ledger.countsByState().byChannel), nonZero(countedByScan(db)));
+  assert.equal(ledger.countsByState().byChannel.unknown, undefined, 'no channel left with only zeros');
+  assert.equal(ledger.deliveredSince(T0, 100).length, 28);
+
+  // Opening again (the migration already done) changes nothing.
+  ledger.close();
+  const again = openLedger(dir, { clock });
+  assert.deepEqual(nonZero(again.countsByState().byChannel), nonZero(countedByScan(db)));
+  again.close();
+});
+
+test('the kept counts follow every change, including a row deleted (an archive) and a channel learnt later', async (t) => {
+  const { ledger, file, clock } = await fresh(t);
+  const rows = [];
+  for (let i = 1; i <= 40; i++) {
+    const chan = i % 2 === 0 ? 'mods1r' : 'mods1b';
+    rows.push(ledger.note(`/data/${chan}/${chan}.20260115.${String(i).padStart(4, '0')}.fits`, i % 5 === 0 ? 'drop' : 'watcher', { channel: i % 7 === 0 ? null : chan }));
+  }
+  for (const [i, r] of rows.entries()) {
+    clock.advance(1);
+    if (i % 4 === 0) { ledger.markProcessing(r.id); ledger.markDelivered(r.id, { procPath: '/p', repoPath: '/r', deliveredName: r.name }); }
+    if (i % 4 === 1) ledger.markFailed(r.id, { code: 'fits', message: 'bad' });
+    if (i % 4 === 2) { ledger.markQueued(r.id); ledger.recordRetry(r.id, { code: 'ENOSPC', message: 'full' }); }
+    if (r.channel === null) ledger.setDetails(r.id, { channel: 'mods1b' });
+  }
+  const db = inspect(t, file);
+  db.prepare(`DELETE FROM jobs WHERE state = 'delivered' AND id % 3 = 0`).run();
+  assert.deepEqual(nonZero(ledger.countsByState().byChannel), nonZero(countedByScan(db)));
+  assert.equal(ledger.countsByState().total, (db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n);
 });
 
 test('counts by state and by channel', async (t) => {
@@ -322,6 +400,10 @@ test('recent, failures and byObsDate list the jobs the status page shows', async
   assert.deepEqual(ledger.byObsDate('20260115').map((r) => r.id), [a.id, b.id]);
   assert.deepEqual(ledger.byObsDate('20260115', 'mods1r').map((r) => r.id), [b.id]);
   assert.deepEqual(ledger.byObsDate('20260117'), []);
+  assert.equal(ledger.newestIdByName('mods1b.20260115.0001.fits'), a.id);
+  const again = ledger.note('/drop/mods1b.20260115.0001.fits', 'drop', { channel: 'mods1b' });
+  assert.equal(ledger.newestIdByName('mods1b.20260115.0001.fits'), again.id);
+  assert.equal(ledger.newestIdByName('nothing.fits'), undefined);
   assert.throws(() => ledger.recent(0), isLedgerError(/limit 0/));
 });
 

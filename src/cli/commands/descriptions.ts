@@ -23,6 +23,7 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { name: 'requeue', term: 'requeue [options] [file...]', description: 'process raw files again: through the drop folder while the service runs, else (or with --now) here, in place' },
   { name: 'compare', term: 'compare [options] <a> <b>', description: "compare the reference's processed files (A) with dataman's (B), two files or two night folders: every card and pixel, each difference explained by behaviour.md §9 or unexpected" },
   { name: 'replay', term: 'replay [options]', description: 'process every raw file of an observing date again, here, and deliver each again' },
+  { name: 'ledger', term: 'ledger', description: 'keep a ledger of years: "backup FILE" while the service runs, "archive --before DATE OUT" moves finished old jobs out' },
 ];
 
 /** The description of a command, for its module's own registration. */

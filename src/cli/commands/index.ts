@@ -24,6 +24,7 @@ const LOADERS: Record<string, () => Promise<RegisterCommand>> = {
   requeue: async () => (await import('./requeue.js')).registerRequeue,
   replay: async () => (await import('./replay.js')).registerReplay,
   compare: async () => (await import('./compare.js')).registerCompare,
+  ledger: async () => (await import('./ledger.js')).registerLedger,
 };
 
 export const commands: readonly CommandEntry[] = COMMAND_HELP.map((help) => {

@@ -218,11 +218,50 @@ CREATE INDEX jobs_updated ON jobs (updated_at);
 CREATE INDEX jobs_obs_date ON jobs (obs_date, channel);
 `;
 
+/**
+ * Version 2: what the status surface reads per request stops growing with the years (§5.3).
+ * `job_counts` holds the number of jobs per channel and state, kept by triggers in the same
+ * transaction as every insert, state or channel change and delete, so counting is a read of a
+ * few rows instead of the whole table; it is filled once from the table when an older ledger is
+ * opened (a ledger of years takes a few seconds, once). `jobs_delivered` serves the latency plot
+ * (deliveries of the last hours). Every statement is `IF NOT EXISTS`, so running it again on a
+ * ledger that already has it changes nothing.
+ */
+const V2 = `
+CREATE TABLE IF NOT EXISTS job_counts (
+  channel TEXT    NOT NULL,  -- '' for a job whose channel is not known
+  state   TEXT    NOT NULL,
+  n       INTEGER NOT NULL,
+  PRIMARY KEY (channel, state)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS jobs_count_insert AFTER INSERT ON jobs BEGIN
+  INSERT INTO job_counts (channel, state, n) VALUES (IFNULL(NEW.channel, ''), NEW.state, 1)
+    ON CONFLICT (channel, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS jobs_count_update AFTER UPDATE OF channel, state ON jobs
+  WHEN NEW.state IS NOT OLD.state OR NEW.channel IS NOT OLD.channel BEGIN
+  UPDATE job_counts SET n = n - 1 WHERE channel = IFNULL(OLD.channel, '') AND state = OLD.state;
+  INSERT INTO job_counts (channel, state, n) VALUES (IFNULL(NEW.channel, ''), NEW.state, 1)
+    ON CONFLICT (channel, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS jobs_count_delete AFTER DELETE ON jobs BEGIN
+  UPDATE job_counts SET n = n - 1 WHERE channel = IFNULL(OLD.channel, '') AND state = OLD.state;
+END;
+CREATE INDEX IF NOT EXISTS jobs_delivered ON jobs (delivered_at) WHERE delivered_at IS NOT NULL;
+`;
+
+/** Fills `job_counts` from the table (once, when version 2 is reached). */
+const COUNT_ALL = `
+DELETE FROM job_counts;
+INSERT INTO job_counts (channel, state, n) SELECT IFNULL(channel, ''), state, COUNT(*) FROM jobs GROUP BY 1, 2;
+`;
+
 /** Brings a database from version `i` to `i + 1`. Later versions append (e.g. `ALTER TABLE jobs ADD COLUMN …`). */
 export type Migration = (db: BetterSqlite3.Database) => void;
 
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   (db: BetterSqlite3.Database) => { db.exec(V1); },
+  (db: BetterSqlite3.Database) => { db.exec(V2); db.exec(COUNT_ALL); },
 ]);
 
 /** The schema version this code writes, stored in `PRAGMA user_version`. */
@@ -282,7 +321,12 @@ export const DETAIL_COLUMNS = {
 
 const quoted = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
 
-/** Every statement the ledger runs, prepared once per connection. */
+/**
+ * Every statement the ledger runs, prepared once per connection. Each one reads through an
+ * index (or the tiny `job_counts`): test/service/ledger-plans.test.ts checks the query plan of
+ * every statement prepared here on a ledger of thousands of rows, so one that would read the
+ * whole table fails the tests (docs/behaviour.md §5.3).
+ */
 export function prepare(db: BetterSqlite3.Database) {
   const transitions = {} as Record<Transition, BetterSqlite3.Statement<[Record<string, unknown>], JobColumns>>;
   for (const [name, t] of Object.entries(TRANSITIONS) as Array<[Transition, (typeof TRANSITIONS)[Transition]]>) {
@@ -313,13 +357,18 @@ export function prepare(db: BetterSqlite3.Database) {
     failures: db.prepare<[number], JobColumns>(
       `SELECT * FROM jobs WHERE state = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?`,
     ),
-    counts: db.prepare<[], { channel: string | null; state: string; n: number }>(
-      `SELECT channel, state, COUNT(*) AS n FROM jobs GROUP BY channel, state`,
+    counts: db.prepare<[], { channel: string; state: string; n: number }>(
+      `SELECT channel, state, n FROM job_counts WHERE n <> 0`,
+    ),
+    // No `state = 'delivered'` here: SQLite would pick the state index and read every delivered row.
+    deliveredSince: db.prepare<[{ since: number; limit: number }], JobColumns>(
+      `SELECT * FROM jobs WHERE delivered_at >= @since ORDER BY delivered_at DESC, id DESC LIMIT @limit`,
     ),
     byObsDate: db.prepare<[{ obsDate: string; channel: string | null }], JobColumns>(
       `SELECT * FROM jobs WHERE obs_date = @obsDate AND (@channel IS NULL OR channel = @channel)
        ORDER BY first_seen_at, id`,
     ),
     byName: db.prepare<[string], JobColumns>(`SELECT * FROM jobs WHERE name = ? ORDER BY id`),
+    newestIdByName: db.prepare<[string], { id: number | null }>(`SELECT MAX(id) AS id FROM jobs WHERE name = ?`),
   };
 }

@@ -108,11 +108,16 @@ export interface Ledger {
   recent(limit: number): LedgerRow[];
   /** Failed jobs, most recent first. */
   failures(limit: number): LedgerRow[];
+  /** Delivered jobs whose delivery is at or after `sinceMs`, the newest `limit` of them, most recent first. */
+  deliveredSince(sinceMs: number, limit: number): LedgerRow[];
+  /** Counts of the whole ledger, kept up to date as jobs change (read in constant time). */
   countsByState(): LedgerCounts;
   /** Jobs of one observing date (`YYYYMMDD`), optionally one channel, oldest first. */
   byObsDate(obsDate: string, channel?: string): LedgerRow[];
   /** Every job of a base name (the raw file and each drop of it), oldest first. */
   byName(name: string): LedgerRow[];
+  /** The id of the newest job of a base name (from the index alone), or undefined. */
+  newestIdByName(name: string): number | undefined;
   /** Checkpoints the WAL into the database file and closes. Calling it again does nothing. */
   close(): void;
 }
@@ -273,12 +278,17 @@ class SqliteLedger implements Ledger {
     return this.use('failures', () => this.s.failures.all(this.checkLimit(limit)).map((c) => this.row(c)));
   }
 
+  deliveredSince(sinceMs: number, limit: number): LedgerRow[] {
+    return this.use('deliveredSince', () => this.s.deliveredSince.all({ since: Math.floor(sinceMs), limit: this.checkLimit(limit) })
+      .map((c) => this.row(c)));
+  }
+
   countsByState(): LedgerCounts {
     return this.use('countsByState', () => {
       const zero = (): StateCounts => Object.fromEntries(LEDGER_STATES.map((s) => [s, 0])) as StateCounts;
       const counts: LedgerCounts = { total: 0, byState: zero(), byChannel: {} };
       for (const { channel, state, n } of this.s.counts.all()) {
-        const key = channel ?? 'unknown';
+        const key = channel === '' ? 'unknown' : channel;
         const perChannel = (counts.byChannel[key] ??= zero());
         counts.byState[state as LedgerState] += n;
         perChannel[state as LedgerState] += n;
@@ -297,6 +307,10 @@ class SqliteLedger implements Ledger {
 
   byName(name: string): LedgerRow[] {
     return this.use('byName', () => this.s.byName.all(name).map((c) => this.row(c)));
+  }
+
+  newestIdByName(name: string): number | undefined {
+    return this.use('newestIdByName', () => this.s.newestIdByName.get(name)?.id ?? undefined);
   }
 
   close(): void {

@@ -41,6 +41,7 @@ export interface HealthReport {
 /** Every kind of problem; the metric exports each, 0 or 1, so that an alert can name one. */
 export const HEALTH_CODES = [
   'source-dead', 'repo-unwritable', 'ledger-unavailable', 'disk-low', 'delivery-retrying', 'watcher-stale', 'completeness-overdue',
+  'event-loop-stalled',
 ] as const;
 export type HealthCode = (typeof HEALTH_CODES)[number];
 
@@ -73,6 +74,8 @@ export interface LiveHealthOptions {
   /** The readiness timeout, and how late its last look may come after it (poll and settle), ms. */
   incompleteTimeoutMs: number;
   incompleteGraceMs: number;
+  /** The main thread's stalls (event-loop.ts), when watched. */
+  eventLoop?: { findings(): Finding[] };
 }
 
 interface Retrying {
@@ -139,6 +142,7 @@ export class LiveHealth implements LiveHealthSource {
         message: `no successful poll of ${poll.unreachable.join(', ')} for ${Math.round(poll.ageMs / 1000)} s${poll.everOk ? '' : ' (none since start)'}`,
       });
     }
+    found.push(...(this.o.eventLoop?.findings() ?? []));
     const overdueAfter = this.o.incompleteTimeoutMs + this.o.incompleteGraceMs;
     for (const row of this.o.tracked()) {
       if ((row.state === 'seen' || row.state === 'waiting') && now - row.firstSeenAt > overdueAfter) {

@@ -14,6 +14,7 @@ import { LEDGER_STATES } from '../ledger/ledger.js';
 import type { DeliveryResult } from '../jobs/deliver.js';
 import { VERSION } from '../../version.js';
 import { HEALTH_CODES, type HealthReport } from './health.js';
+import type { EventLoopWatch } from './event-loop.js';
 
 /**
  * Histogram buckets, s: a 1k-ROI file takes a fraction of a second, a full frame a few seconds,
@@ -31,6 +32,8 @@ export interface MetricsOptions {
   seedRows?: number;
   /** The health check (`checkHealth` of the service's status source): `dataman_health_problem` per code. */
   health?: () => Promise<HealthReport>;
+  /** The main thread's delay (event-loop.ts): `dataman_event_loop_delay_seconds`, each scrape covering the time since the last. */
+  eventLoop?: Pick<EventLoopWatch, 'sinceLastScrape'>;
 }
 
 export interface AttachedMetrics {
@@ -93,6 +96,21 @@ export function attachMetrics(service: MetricsSubject, options: MetricsOptions =
       async collect() {
         const present = new Set((await health()).problems.map((p) => p.code));
         for (const code of HEALTH_CODES) this.set({ code }, present.has(code) ? 1 : 0);
+      },
+    });
+  }
+  const eventLoop = options.eventLoop;
+  if (eventLoop !== undefined) {
+    new Gauge({
+      name: 'dataman_event_loop_delay_seconds',
+      help: 'How late the main thread ran a timer since the last scrape (p50, p99, max), s: a stall here stops triggers, intake and the page.',
+      labelNames: ['quantile'], registers: [registry],
+      collect() {
+        this.reset();
+        const d = eventLoop.sinceLastScrape();
+        if (d.p50Ms !== null) this.set({ quantile: '0.5' }, d.p50Ms / 1000);
+        if (d.p99Ms !== null) this.set({ quantile: '0.99' }, d.p99Ms / 1000);
+        if (d.maxMs !== null) this.set({ quantile: '1' }, d.maxMs / 1000);
       },
     });
   }

@@ -100,7 +100,15 @@ function serviceCard(s: StatusSnapshot, stamp: (ms: number) => string): string {
 <dt>Watcher</dt><dd>${alive(s.sources.watcher)}</dd>
 <dt>UDP trigger</dt><dd>${alive(s.sources.udp)}</dd>
 <dt>Drop folder</dt><dd>${alive(s.sources.drop)}</dd>
-</dl></div>`;
+${eventLoopLine(s)}</dl></div>`;
+}
+
+/** Shown only when the main thread was late (§7.1): the longest block and the 99th percentile of the last seconds. */
+function eventLoopLine(s: StatusSnapshot): string {
+  const d = s.eventLoop;
+  if (d === null || !d.high || d.maxMs === null) return '';
+  const ms = (v: number | null) => (v === null ? '-' : `${Math.round(v)} ms`);
+  return `<dt>Main thread</dt><dd class="warn" id="event-loop">blocked up to ${ms(d.maxMs)} (p99 ${ms(d.p99Ms)}) in the last seconds</dd>\n`;
 }
 
 function queueCard(s: StatusSnapshot): string {

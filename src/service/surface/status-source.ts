@@ -15,6 +15,7 @@ import type { Clock } from '../../base/clock.js';
 import type { DatamanConfig } from '../../ops/config.js';
 import type { Ledger, LedgerCounts, LedgerRow, LedgerState } from '../ledger/ledger.js';
 import type { HealthSubject, LiveHealthSource } from './health.js';
+import type { EventLoopDelay, EventLoopWatch } from './event-loop.js';
 import { VERSION } from '../../version.js';
 
 export { checkHealth, healthLine, repoDirWritable, HEALTH_CODES, type HealthProblem, type HealthReport } from './health.js';
@@ -51,6 +52,8 @@ export interface StatusSource extends HealthSubject {
   quickLook(channel: string): string | undefined;
   /** Folder for the quick looks of single files (their own pages), made on first view. Without it, file pages show none. */
   readonly fileQuickLookDir?: string | undefined;
+  /** The main thread's delay over the last seconds (event-loop.ts), when watched. */
+  readonly eventLoop?: Pick<EventLoopWatch, 'recent'> | undefined;
 }
 
 /**
@@ -61,6 +64,7 @@ export interface StatusSource extends HealthSubject {
 export interface SourcesAliveGetter {
   sourcesAlive?(): SourcesAlive;
   readonly liveHealth?: LiveHealthSource | undefined;
+  readonly eventLoop?: EventLoopWatch | undefined;
 }
 
 /** What the status source reads from a running service. */
@@ -99,6 +103,7 @@ export function statusSourceFor(service: StatusSubject, options: StatusSourceOpt
     quickLook: (channel) => quickLookPath(options.quickLookDir, channel),
     health: service.liveHealth,
     fileQuickLookDir: join(options.quickLookDir, 'files'),
+    eventLoop: service.eventLoop,
   };
 }
 
@@ -176,6 +181,8 @@ export interface StatusSnapshot {
   latency: LatencyPoint[];
   /** A ledger query that threw, or null. */
   ledgerError: string | null;
+  /** The main thread's delay over the last seconds, ms (`high` at or above the page's threshold); null when not watched. */
+  eventLoop: (EventLoopDelay & { high: boolean }) | null;
 }
 
 /** One delivered file on the latency plot. */
@@ -190,7 +197,7 @@ export interface LatencyPoint {
 export interface ReadStatusOptions {
   /** Hours of deliveries on the latency plot (a night). @default 16 */
   latencyHours?: number;
-  /** At most this many recent jobs are read for the latency plot. @default 2000 */
+  /** At most this many deliveries (the latest) are read for the latency plot. @default 2000 */
   latencyLimit?: number;
   /** Rows in the recent-files table. @default 50 */
   recentLimit?: number;
@@ -216,7 +223,7 @@ export async function readStatus(source: StatusSource, options: ReadStatusOption
   const recent = query(() => source.ledger.recent(options.recentLimit ?? 50), []).map(fileStatus);
   const failures = query(() => source.ledger.failures(options.failureLimit ?? 20), []).map(fileStatus);
   const since = now - (options.latencyHours ?? 16) * 3_600_000;
-  const latency = query(() => source.ledger.recent(options.latencyLimit ?? 2000), [])
+  const latency = query(() => source.ledger.deliveredSince(since, options.latencyLimit ?? 2000), [])
     .flatMap((r) => (r.state === 'delivered' && r.deliveredAt !== null && r.completeAt !== null && r.deliveredAt >= since
       ? [{ name: r.name, deliveredAt: r.deliveredAt, seconds: (r.deliveredAt - r.completeAt) / 1000 }] : []))
     .sort((a, b) => a.deliveredAt - b.deliveredAt);
@@ -240,6 +247,7 @@ export async function readStatus(source: StatusSource, options: ReadStatusOption
     quickLooks: source.channels.map((channel) => ({ channel, available: source.quickLook(channel) !== undefined })),
     latency,
     ledgerError,
+    eventLoop: source.eventLoop?.recent() ?? null,
   };
 }
 
