@@ -1,15 +1,14 @@
 /**
  * The dataman service, the only composition root (STYLE §1): the three sources (watcher, UDP
  * trigger, drop folder) and the catch-up scan feed one `Intake`, which waits until a file is
- * complete and queues it (a UDP trigger jumps the queue); the queue runs each through the
- * `JobRunner` on worker threads; the ledger records every step. This file only wires them. Each resource pushes its release function as it starts; stop
+ * complete and queues it in its lane (a new exposure never waits for background work, jobs/lanes.ts);
+ * the queue runs each through the `JobRunner` on worker threads; the ledger records every step. This file only wires them. Each resource pushes its release function as it starts; stop
  * runs them in reverse.
  */
 import { EventEmitter } from 'node:events';
 import { mkdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
-import PQueue from 'p-queue';
 import type { DatamanConfig } from '../ops/config.js';
 import { type ServiceClock, systemClock } from '../base/clock.js';
 import { createLoggerFromConfig, type Logger, type RootLogger } from '../ops/logger.js';
@@ -22,8 +21,10 @@ import { Intake, type TrackedFile } from './discovery/intake.js';
 import { ensureDropFolders } from './discovery/drop-folder.js';
 import { WorkerPool } from './jobs/worker-pool.js';
 import { JobRunner } from './jobs/queued-job.js';
+import { LaneQueue, laneShares } from './jobs/lanes.js';
+import { CatchUpProgress, catchUpOrder } from './discovery/catch-up.js';
 import { removeStaleTemps } from './jobs/recovery.js';
-import type { QueueDepth, ServiceEvents } from './events.js';
+import type { CatchUpStatus, QueueDepth, ServiceEvents } from './events.js';
 import { attachMetrics } from './surface/metrics.js';
 import { attachQuickLookUpdater } from './surface/quicklook-updater.js';
 import { startStatusServer } from './surface/status-http.js';
@@ -60,7 +61,8 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   private rootLogger!: RootLogger;
   private ledger!: Ledger;
   private pool!: WorkerPool;
-  private queue!: PQueue;
+  private queue!: LaneQueue;
+  private catchUpProgress: CatchUpProgress | undefined;
   private trigger: UdpTrigger | undefined;
   private watcher: RawWatcher | undefined;
   private readonly releasers: Array<{ name: string; release: () => Promise<void> | void }> = [];
@@ -137,9 +139,10 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     // writes are retried with back-off (whenLedgerWritable), which does not block.
     this.ledger = ledgerReportingTo(openLedger(config.paths.stateDir, { clock: this.clock, busyTimeoutMs: 200, ...this.options.ledger }), this.liveHealth);
     this.onRelease('ledger', () => this.ledger.close());
-    this.pool = new WorkerPool(config.queue.concurrency);
+    const shares = laneShares(config.queue.concurrency);
+    this.pool = new WorkerPool(shares.workers);
     this.onRelease('workers', () => this.pool.close());
-    this.queue = new PQueue({ concurrency: config.queue.concurrency });
+    this.queue = new LaneQueue(shares);
     this.composeIntakeAndJobs();
     // Attached before any intake so that no delivery is missed.
     const quickLooks = attachQuickLookUpdater(this, { dir: config.paths.quickLookDir, logger: this.logger.child('quicklook') });
@@ -170,19 +173,35 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     for (const probe of await removeStaleTemps([config.paths.repoDir], HEALTH_PROBE, this.clock.now(), this.startedAt)) {
       this.logger.info(`Removed ${probe}, left by a run that stopped while checking that repoDir is writable`);
     }
-    // Work left by the last run first, then anything new on disk within the catch-up window.
+    // The catch-up (behaviour.md §2.4), in the background lane: work left by the last run first,
+    // then anything new on disk within the catch-up window, newest exposure first. Background
+    // jobs wait until each of these files had its first look, so that this order holds from the
+    // first job (whole files are queued in whatever order their looks end).
+    const releaseBackground = this.queue.holdBackground();
+    const catchUp = new CatchUpProgress(this, () => this.clock.now(), this.logger);
+    this.catchUpProgress = catchUp;
+    this.onRelease('catch-up', () => catchUp.close());
+    const backlog: TrackedFile[] = [];
+    const take = (path: string, origin: LedgerOrigin, existing?: LedgerRow) => {
+      const tracked = this.admission.take(path, origin, existing);
+      if (tracked === undefined) return;
+      backlog.push(tracked);
+      if (origin !== 'drop') catchUp.add(tracked.row.path);
+    };
     for (const row of this.ledger.interrupted()) {
       this.logger.info(`Resuming ${basename(row.path)} (${row.state} when the service last stopped)`);
-      this.intake(row.path, row.origin, row);
+      take(row.path, row.origin, row);
     }
     const since = this.clock.now() - config.watch.catchUpHours * 3600_000;
     const scan = await scanOnce(channelDirs, this.pattern, since);
     for (const p of scan.problems) this.logger.warn(`catch-up scan: ${p}`);
-    for (const f of scan.files) this.intake(f.path, 'catchup');
+    for (const f of catchUpOrder(scan.files)) take(f.path, 'catchup');
+    catchUp.begin();
     if (config.paths.dropDir) {
       const drops = await scanOnce([config.paths.dropDir], this.pattern, 0);
-      for (const f of drops.files) this.intake(f.path, 'drop');
+      for (const f of drops.files) take(f.path, 'drop');
     }
+    void Promise.all(backlog.map((t) => t.firstLook)).then(releaseBackground);
 
     // Files older than the catch-up window (at least 6 h, for clock skew between the camera
     // computer and this one) are long done, and delivered ones are forgotten: neither is polled.
@@ -227,22 +246,22 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     }
   }
 
-  /** The intake hands each complete file to the queue; the job runner may hand it back (changed on disk). */
+  /** The intake hands each complete file's job to the queue and hears how it ended (changed on disk: waited for again). */
   private composeIntakeAndJobs(): void {
     const common = {
       config: this.config, ledger: this.ledger, clock: this.clock, logger: this.logger, events: this as EventEmitter<ServiceEvents>,
-      signal: this.abort.signal, tracked: this.tracked, isStopping: () => this.stopping !== undefined,
+      signal: this.abort.signal, isStopping: () => this.stopping !== undefined,
       record: <T>(what: string, fn: () => T, failed?: unknown) => this.record(what, fn, failed),
     };
     const jobs = new JobRunner({
       ...common, pool: this.pool, fs: this.options.fs, random: this.options.random ?? Math.random, runningSinceMs: this.startedAt,
       health: this.liveHealth, notifyDelivered: (row, result) => this.notify('delivery:done', row, result),
-      follow: (path, tracked) => this.admission.follow(path, tracked),
       forgetWatched: (path) => { this.watcher?.forget(path).catch((err: Error) => this.logger.error(`watcher: ${err.message}`)); },
     });
     this.admission = new Intake({
-      ...common, pattern: this.pattern,
-      enqueue: (path, tracked) => { void this.queue.add(() => jobs.run(path, tracked), { priority: tracked.priority }); },
+      ...common, tracked: this.tracked, pattern: this.pattern,
+      enqueue: (tracked, job) => this.queue.add(tracked, job),
+      runJob: (path, tracked) => jobs.run(path, tracked),
     });
   }
 
@@ -282,6 +301,12 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
 
   get ledgerHandle(): Ledger {
     return this.ledger;
+  }
+
+  /** The start's catch-up and the background backlog (status page, status.json, /metrics). */
+  get catchUp(): CatchUpStatus | undefined {
+    const backlog = [...this.tracked.values()].filter((t) => t.lane === 'background').length;
+    return this.catchUpProgress?.status(backlog);
   }
 
   /**
