@@ -3,9 +3,11 @@
  * to the I/O floor measured in the same run (reading the raw bytes, writing the processed
  * bytes). Results as a table and as JSON in bench/results/. Medians of several runs: this machine
  * is shared and noisy, so compare ratios, not absolute figures.
- *   npm run bench [-- --runs N] [-- --only header|process|latency|cli] [-- --reference DIR]
+ *   npm run bench [-- --runs N] [-- --only header|process|latency|cli|outage] [-- --reference DIR]
  * `cli` (bench/cli.ts): the command line's start-up, a full frame and a batch as whole processes,
  * beside `node -e 0` and, with --reference DIR (holding fixHead.py), the reference.
+ * `outage` (bench/outage.ts): a fresh frame's latency during a 20-full-frame catch-up beside a
+ * 1k frame's idle latency in the same run (only with --only outage: it writes 1 GB of frames).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { generateRaw } from '../src/simulate/index.js';
 import { measureLatency } from './latency.js';
 import { measureCli, printCli } from './cli.js';
+import { measureOutage, printOutage } from './outage.js';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] ?? 0) || 5;
@@ -47,7 +50,7 @@ function summarise(samples: Sample[]) {
 const dir = await mkdtemp(join(tmpdir(), 'dataman-bench-'));
 const results: Record<string, unknown> = {};
 try {
-  for (const roi of only === 'latency' || only === 'cli' ? [] : ['1k', '3k', 'full']) {
+  for (const roi of only === 'latency' || only === 'cli' || only === 'outage' ? [] : ['1k', '3k', 'full']) {
     const raw = generateRaw({ instrument: 'MODS1B', roi });
     const rawPath = join(dir, raw.name);
     await writeFile(rawPath, raw.bytes);
@@ -71,8 +74,10 @@ try {
 
 const latency = !only || only === 'latency' ? await measureLatency(runs) : undefined;
 const cli = !only || only === 'cli' ? await measureCli({ runs, reference }) : undefined;
+// Whole nights, so `--runs` counts them (default 1).
+const outage = only === 'outage' ? await measureOutage(args.includes('--runs') ? runs : 1) : undefined;
 const machine = { host: hostname(), cpu: cpus()[0]?.model, cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
-const report = { date: new Date().toISOString(), runs, machine, results, latency, cli };
+const report = { date: new Date().toISOString(), runs, machine, results, latency, cli, outage };
 await mkdir(join(here, 'results'), { recursive: true });
 await writeFile(join(here, 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
 
@@ -101,4 +106,5 @@ if (latency) {
   }
 }
 if (cli) printCli(cli);
+if (outage) printOutage(outage);
 console.log(`\nJSON: bench/results/latest.json (process wall/CPU exclude Node start-up: they are measured inside the child)`);
