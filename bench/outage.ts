@@ -22,6 +22,8 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 export interface OutageRun {
   /** Fresh 1k frame during the catch-up: written and flushed → delivered copy in repoDir, ms. */
   freshMs: number;
+  /** Where the fresh frame's time went (its job's debug line: recover, process, copy, confirm, commit, record). */
+  freshStages: string;
   /** Full frames delivered before the fresh one. */
   deliveredBefore: number;
   /** From the service's start line to its "Catch-up done" line, ms. */
@@ -38,7 +40,7 @@ export interface OutageResult {
   ratio: number;
 }
 
-export async function measureOutage(runs = 1, backlog = 20, idleFiles = 3): Promise<OutageResult> {
+export async function measureOutage(runs = 1, backlog = 20, idleFiles = 5): Promise<OutageResult> {
   const all: OutageRun[] = [];
   for (let i = 0; i < runs; i++) all.push(await oneNight(backlog, idleFiles));
   const freshP50Ms = percentile(all.map((r) => r.freshMs), 50);
@@ -66,16 +68,19 @@ async function oneNight(backlog: number, idleFiles: number): Promise<OutageRun> 
 server: {ipAddr: 127.0.0.1, ipPort: ${port}}
 paths: {dataDir: ${root}/raw, procDir: ${root}/proc, repoDir: ${repoDir}, logDir: ${root}/log, stateDir: ${root}/state}
 channels: [mods1b]
+debug: Y
 http: {enabled: false}
 `);
     const service = await startServe(configPath);
     const startedAt = performance.now();
     const socket = createSocket('udp4');
     let seq = 0;
+    let lastName = '';
     /** A fresh 1k frame of tonight, written, flushed and triggered; resolves with its latency. */
     const fresh = async (): Promise<number> => {
       const frame = generateRaw({ instrument: 'mods1b', roi: '1k', obsDate: '20260211', seq: ++seq, seed: 1000 + seq });
       const path = join(raw, frame.name);
+      lastName = frame.name;
       const delivered = appears(join(repoDir, frame.name));
       const handle = await open(path, 'wx');
       await handle.write(frame.bytes, 0, frame.bytes.length, 0);
@@ -89,6 +94,9 @@ http: {enabled: false}
     try {
       await new Promise((r) => setTimeout(r, 1000));
       const freshMs = await fresh();
+      const freshName = lastName;
+      await service.until('the fresh job\'s times', () => service.lines.some((l) => l.includes(`${freshName}: job took`)));
+      const freshStages = service.lines.find((l) => l.includes(`${freshName}: job took`))!.replace(/^.*job took/, 'job took');
       const deliveredBefore = service.lines.filter((l) => /Done: mods1b\.20260210\.\d+\.fits processed/.test(l)).length;
       await service.until('the end of the catch-up', () => service.lines.some((l) => l.includes('Catch-up done:')));
       const catchUpMs = performance.now() - startedAt;
@@ -97,7 +105,7 @@ http: {enabled: false}
         await new Promise((r) => setTimeout(r, 300)); // the last job's record and checksum
         idleMs.push(await fresh());
       }
-      return { freshMs, deliveredBefore, catchUpMs, idleMs };
+      return { freshMs, freshStages, deliveredBefore, catchUpMs, idleMs };
     } finally {
       socket.close();
       await service.stop();
@@ -168,6 +176,7 @@ export function printOutage(r: OutageResult): void {
   console.log('clock: raw file written and flushed -> its delivered copy in repoDir');
   for (const [i, run] of r.runs.entries()) {
     console.log(`  run ${i + 1}: fresh ${s(run.freshMs)} (${run.deliveredBefore} backlog frame(s) delivered before it); idle ${run.idleMs.map(s).join(', ')}; catch-up of ${r.backlog} took ${s(run.catchUpMs)}`);
+    console.log(`         fresh ${run.freshStages}`);
   }
   console.log(`  fresh p50 ${s(r.freshP50Ms)} vs idle p50 ${s(r.idleP50Ms)}: ${r.ratio.toFixed(2)}x (target <= 2.5x, moonshot <= 1.2x)`);
 }
