@@ -21,7 +21,8 @@ import { Intake, type TrackedFile } from './discovery/intake.js';
 import { ensureDropFolders } from './discovery/drop-folder.js';
 import { WorkerPool } from './jobs/worker-pool.js';
 import { JobRunner } from './jobs/queued-job.js';
-import { LaneQueue, laneShares } from './jobs/lanes.js';
+import { LaneQueue, laneShares, yieldingFs } from './jobs/lanes.js';
+import { nodeFsPort } from './jobs/deliver.js';
 import { CatchUpProgress, catchUpOrder } from './discovery/catch-up.js';
 import { removeStaleTemps } from './jobs/recovery.js';
 import type { CatchUpStatus, QueueDepth, ServiceEvents } from './events.js';
@@ -256,6 +257,8 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     const jobs = new JobRunner({
       ...common, pool: this.pool, fs: this.options.fs, random: this.options.random ?? Math.random, runningSinceMs: this.startedAt,
       health: this.liveHealth, notifyDelivered: (row, result) => this.notify('delivery:done', row, result),
+      // A background job's repository copy pauses while a new exposure is in flight (behaviour.md §2.6).
+      backgroundFs: yieldingFs(this.options.fs ?? nodeFsPort, () => this.queue.freshIdle()),
       forgetWatched: (path) => { this.watcher?.forget(path).catch((err: Error) => this.logger.error(`watcher: ${err.message}`)); },
     });
     this.admission = new Intake({

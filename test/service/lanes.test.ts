@@ -4,7 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { laneFor, laneShares, LaneQueue, nextToStart, type Lane, type Ranked } from '../../src/service/jobs/lanes.js';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { laneFor, laneShares, LaneQueue, nextToStart, yieldingFs, type Lane, type Ranked } from '../../src/service/jobs/lanes.js';
+import { nodeFsPort } from '../../src/service/jobs/deliver.js';
+import { tempDir } from '../helpers/temp.js';
 import type { LedgerOrigin } from '../../src/service/ledger/ledger.js';
 import { catchUpOrder, remainingMs } from '../../src/service/discovery/catch-up.js';
 
@@ -118,4 +122,26 @@ test('remainingMs: the rest at the pace so far', () => {
     [20, 20, 30_000, 0],
   ];
   for (const [total, done, elapsed, left] of table) assert.equal(remainingMs(total, done, elapsed), left, `${done} of ${total}`);
+});
+
+test('yieldingFs: a background job\'s bulk writes wait while a new exposure runs; small writes (a pointer) never do', async (t) => {
+  const dir = await tempDir(t);
+  const queue = new LaneQueue(laneShares(2));
+  let endFresh!: () => void;
+  queue.add({ lane: 'fresh', priority: 10, rank: 1 }, () => new Promise<void>((resolve) => { endFresh = resolve; }));
+  const fs = yieldingFs(nodeFsPort, () => queue.freshIdle());
+  const path = join(dir, 'copy');
+  const handle = await fs.open(path, 'wx');
+  const order: string[] = [];
+  await fs.write(handle, Buffer.from('pointer\n'), 0, 8, 0);
+  order.push('small write');
+  const bulk = Buffer.alloc(1 << 20, 1);
+  const writing = fs.write(handle, bulk, 0, bulk.length, 8).then(() => order.push('bulk write'));
+  await new Promise((r) => setTimeout(r, 50));
+  order.push('fresh done');
+  endFresh();
+  await writing;
+  await fs.close(handle);
+  assert.deepEqual(order, ['small write', 'fresh done', 'bulk write']);
+  assert.equal((await readFile(path)).length, 8 + bulk.length);
 });

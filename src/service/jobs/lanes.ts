@@ -8,6 +8,7 @@
  * functions, tested as tables; `LaneQueue` only applies them.
  */
 import type { LedgerOrigin } from '../ledger/ledger.js';
+import type { FsPort } from './fs-port.js';
 
 export type Lane = 'fresh' | 'background';
 
@@ -81,6 +82,7 @@ export class LaneQueue {
   private readonly inFlight: Running = { fresh: 0, background: 0 };
   private holds = 0;
   private idleWaiters: Array<() => void> = [];
+  private freshWaiters: Array<() => void> = [];
 
   constructor(readonly shares: LaneShares) {}
 
@@ -100,6 +102,16 @@ export class LaneQueue {
       this.holds -= 1;
       this.startWhatMay();
     };
+  }
+
+  /** Resolves when no new exposure is waiting or in flight. */
+  freshIdle(): Promise<void> {
+    if (this.freshQuiet()) return Promise.resolve();
+    return new Promise((resolve) => this.freshWaiters.push(resolve));
+  }
+
+  private freshQuiet(): boolean {
+    return this.inFlight.fresh === 0 && !this.waiting.some((w) => w.item.lane === 'fresh');
   }
 
   /** Jobs waiting to start. */
@@ -144,6 +156,7 @@ export class LaneQueue {
           this.inFlight[lane] -= 1;
           this.startWhatMay();
           this.notifyIfIdle();
+          if (this.freshQuiet()) for (const resolve of this.freshWaiters.splice(0)) resolve();
         }
       })();
     }
@@ -153,4 +166,29 @@ export class LaneQueue {
     if (this.pending > 0 || this.waiting.length > 0) return;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
+}
+
+/** Writes at least this large are a file's bulk data (a repository copy), never a pointer or a name. */
+const BULK_WRITE_BYTES = 1 << 20;
+
+/**
+ * The filesystem port of a background job: its bulk writes wait while a new exposure is queued or
+ * in flight, so that the new exposure has the disk to itself (its copies and flushes are most of
+ * its time beside a running background job). Only bulk writes yield: they are made in the copy
+ * stage, outside the channel's lock, so a new exposure never waits for a job that waits for it;
+ * the wait is bounded all the same (`maxYieldMs`), so that it can delay, never stop, the background.
+ */
+export function yieldingFs(fs: FsPort, freshIdle: () => Promise<void>, maxYieldMs = 5000): FsPort {
+  const quiet = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([freshIdle(), new Promise<void>((resolve) => { timer = setTimeout(resolve, maxYieldMs); })]);
+    clearTimeout(timer);
+  };
+  return {
+    ...fs,
+    write: async (handle, buffer, offset, length, position) => {
+      if (length >= BULK_WRITE_BYTES) await quiet();
+      return fs.write(handle, buffer, offset, length, position);
+    },
+  };
 }

@@ -39,6 +39,8 @@ export interface JobRunnerDeps extends Pick<JobContext, 'config' | 'ledger' | 'p
   events: Pick<EventEmitter<ServiceEvents>, 'emit'>;
   /** Tells the listeners of a delivery, none of which can undo it (`DatamanService.notify`). */
   notifyDelivered: (row: LedgerRow, result: DeliveryResult) => void;
+  /** The filesystem port of background jobs (`yieldingFs`); by default `fs`. */
+  backgroundFs?: JobContext['fs'];
   /** Stops polling a delivered raw file. */
   forgetWatched: (path: string) => void;
   /** One ledger operation, waited for while the ledger is unavailable (`whenLedgerWritable`). */
@@ -59,7 +61,8 @@ export class JobRunner {
     d.events.emit('job:start', tracked.row);
     let ended = false;
     const ctx: JobContext = {
-      config: d.config, ledger: d.ledger, pool: d.pool, logger: d.logger, clock: d.clock, fs: d.fs,
+      config: d.config, ledger: d.ledger, pool: d.pool, logger: d.logger, clock: d.clock,
+      fs: tracked.lane === 'background' && d.backgroundFs !== undefined ? d.backgroundFs : d.fs,
       workerOptions: workerOptionsFrom(d.config), signal: d.signal, random: d.random,
       channelLocks: this.channelLocks, runningSinceMs: d.runningSinceMs,
     };
