@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateRaw } from '../src/simulate/index.js';
+import { openLedger } from '../src/service/ledger/ledger.js';
+import { systemClock } from '../src/base/clock.js';
 import { percentile } from './latency.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -24,6 +26,8 @@ export interface OutageRun {
   freshMs: number;
   /** Where the fresh frame's time went (its job's debug line: recover, process, copy, confirm, commit, record). */
   freshStages: string;
+  /** The fresh frame's way from its trigger, from the ledger's times: trigger → first seen → complete → started → delivered, ms. */
+  freshPath: { seen: number; complete: number; started: number; delivered: number } | undefined;
   /** Full frames delivered before the fresh one. */
   deliveredBefore: number;
   /** From the service's start line to its "Catch-up done" line, ms. */
@@ -76,6 +80,7 @@ http: {enabled: false}
     const socket = createSocket('udp4');
     let seq = 0;
     let lastName = '';
+    let sentAt = 0;
     /** A fresh 1k frame of tonight, written, flushed and triggered; resolves with its latency. */
     const fresh = async (): Promise<number> => {
       const frame = generateRaw({ instrument: 'mods1b', roi: '1k', obsDate: '20260211', seq: ++seq, seed: 1000 + seq });
@@ -87,6 +92,7 @@ http: {enabled: false}
       await handle.sync(); // azcam writes on its own server: no dirty pages of it here
       await handle.close();
       const complete = performance.now();
+      sentAt = Date.now();
       socket.send(`proc /home/data/${frame.name}`, port, '127.0.0.1');
       await delivered;
       return performance.now() - complete;
@@ -95,6 +101,7 @@ http: {enabled: false}
       await new Promise((r) => setTimeout(r, 1000));
       const freshMs = await fresh();
       const freshName = lastName;
+      const freshSentAt = sentAt;
       await service.until('the fresh job\'s times', () => service.lines.some((l) => l.includes(`${freshName}: job took`)));
       const freshStages = service.lines.find((l) => l.includes(`${freshName}: job took`))!.replace(/^.*job took/, 'job took');
       const deliveredBefore = service.lines.filter((l) => /Done: mods1b\.20260210\.\d+\.fits processed/.test(l)).length;
@@ -107,7 +114,14 @@ http: {enabled: false}
         await new Promise((r) => setTimeout(r, 300));
         idleMs.push(await fresh());
       }
-      return { freshMs, freshStages, deliveredBefore, catchUpMs, idleMs };
+      await service.stop();
+      const ledger = openLedger(join(root, 'state'), { clock: systemClock });
+      const row = ledger.latestByPath(join(raw, freshName));
+      ledger.close();
+      const freshPath = row?.completeAt != null && row.startedAt !== null && row.deliveredAt !== null ? {
+        seen: row.firstSeenAt - freshSentAt, complete: row.completeAt - row.firstSeenAt, started: row.startedAt - row.completeAt, delivered: row.deliveredAt - row.startedAt,
+      } : undefined;
+      return { freshMs, freshStages, freshPath, deliveredBefore, catchUpMs, idleMs };
     } finally {
       socket.close();
       await service.stop();
@@ -179,6 +193,8 @@ export function printOutage(r: OutageResult): void {
   for (const [i, run] of r.runs.entries()) {
     console.log(`  run ${i + 1}: fresh ${s(run.freshMs)} (${run.deliveredBefore} backlog frame(s) delivered before it); idle ${run.idleMs.map(s).join(', ')}; catch-up of ${r.backlog} took ${s(run.catchUpMs)}`);
     console.log(`         fresh ${run.freshStages}`);
+    const p = run.freshPath;
+    if (p) console.log(`         fresh, from the ledger: trigger -> seen ${p.seen} ms -> complete ${p.complete} ms -> started ${p.started} ms -> delivered ${p.delivered} ms`);
   }
   console.log(`  fresh p50 ${s(r.freshP50Ms)} vs idle p50 ${s(r.idleP50Ms)}: ${r.ratio.toFixed(2)}x (target <= 2.5x, moonshot <= 1.2x)`);
 }
