@@ -124,7 +124,7 @@ test('remainingMs: the rest at the pace so far', () => {
   for (const [total, done, elapsed, left] of table) assert.equal(remainingMs(total, done, elapsed), left, `${done} of ${total}`);
 });
 
-test('yieldingFs: a background job\'s bulk writes wait while a new exposure runs; small writes (a pointer) never do', async (t) => {
+test('yieldingFs: a background job\'s bulk reads and writes wait while a new exposure runs; small writes (a pointer) never do', async (t) => {
   const dir = await tempDir(t);
   const queue = new LaneQueue(laneShares(2));
   let endFresh!: () => void;
@@ -143,5 +143,15 @@ test('yieldingFs: a background job\'s bulk writes wait while a new exposure runs
   await writing;
   await fs.close(handle);
   assert.deepEqual(order, ['small write', 'fresh done', 'bulk write']);
+  let endSecond!: () => void;
+  queue.add({ lane: 'fresh', priority: 10, rank: 2 }, () => new Promise<void>((resolve) => { endSecond = resolve; }));
+  const reader = await fs.open(path, 'r');
+  let read = false;
+  const reading = fs.read(reader, Buffer.alloc(bulk.length), 0, bulk.length, 0).then(() => { read = true; });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(read, false, 'a bulk read waits for the new exposure');
+  endSecond();
+  await reading;
+  await fs.close(reader);
   assert.equal((await readFile(path)).length, 8 + bulk.length);
 });

@@ -168,15 +168,16 @@ export class LaneQueue {
   }
 }
 
-/** Writes at least this large are a file's bulk data (a repository copy), never a pointer or a name. */
+/** Reads and writes at least this large are a file's bulk data (a repository copy and its check), never a pointer or a name. */
 const BULK_WRITE_BYTES = 1 << 20;
 
 /**
- * The filesystem port of a background job: its bulk writes wait while a new exposure is queued or
- * in flight, so that the new exposure has the disk to itself (its copies and flushes are most of
- * its time beside a running background job). Only bulk writes yield: they are made in the copy
- * stage, outside the channel's lock, so a new exposure never waits for a job that waits for it;
- * the wait is bounded all the same (`maxYieldMs`), so that it can delay, never stop, the background.
+ * The filesystem port of a background job: its bulk reads and writes wait while a new exposure is
+ * queued or in flight, so that the new exposure has the disk (and libuv's threads) to itself: its
+ * copies and flushes are most of its time beside a running background job. Only bulk calls yield:
+ * they are made in the copy stage, outside the channel's lock, so a new exposure never waits for
+ * a job that waits for it; the wait is bounded all the same (`maxYieldMs`), so that it can delay,
+ * never stop, the background.
  */
 export function yieldingFs(fs: FsPort, freshIdle: () => Promise<void>, maxYieldMs = 5000): FsPort {
   const quiet = async () => {
@@ -189,6 +190,10 @@ export function yieldingFs(fs: FsPort, freshIdle: () => Promise<void>, maxYieldM
     write: async (handle, buffer, offset, length, position) => {
       if (length >= BULK_WRITE_BYTES) await quiet();
       return fs.write(handle, buffer, offset, length, position);
+    },
+    read: async (handle, buffer, offset, length, position) => {
+      if (length >= BULK_WRITE_BYTES) await quiet();
+      return fs.read(handle, buffer, offset, length, position);
     },
   };
 }
