@@ -16,7 +16,6 @@ import { isLedgerUnavailable } from '../ledger/ledger-availability.js';
 import { nameParts, type Unsettled } from '../jobs/job.js';
 import type { ServiceEvents } from '../events.js';
 import { laneFor, type Lane } from '../jobs/lanes.js';
-import type { JobEnd } from '../jobs/queued-job.js';
 import { fileDropIfAny } from './drop-folder.js';
 import { LookAgain, SettleWait, waitUntilReady } from './readiness.js';
 
@@ -25,6 +24,12 @@ const PRIORITY = { udp: 10, drop: 5, watcher: 0, catchup: 0, cli: 5 } as const s
 
 /** Within its lane: new exposures by priority (a trigger first); background work in the order it was taken. */
 const priorityIn = (lane: Lane, origin: LedgerOrigin) => (lane === 'fresh' ? PRIORITY[origin] : 0);
+
+/** How a file's job ended (`JobRunner.run`): finished, whatever the outcome, or to be waited for again. */
+export type JobEnd =
+  | { kind: 'done' }
+  /** The raw file changed under the job: nothing delivered; temporaries left to remove next time. */
+  | { kind: 'again'; row: LedgerRow; leftovers: string[] };
 
 /** A file between its first report and the end of its job. */
 export interface TrackedFile {

@@ -13,7 +13,7 @@ import type { LedgerRow } from '../ledger/ledger.js';
 import { isLedgerUnavailable } from '../ledger/ledger-availability.js';
 import type { ServiceEvents } from '../events.js';
 import { fileDropIfAny } from '../discovery/drop-folder.js';
-import type { TrackedFile } from '../discovery/intake.js';
+import type { JobEnd, TrackedFile } from '../discovery/intake.js';
 import type { DeliveryResult } from './deliver.js';
 import { runJob, sha256File, type JobContext } from './job.js';
 import type { WorkerOptions } from './worker-protocol.js';
@@ -24,12 +24,6 @@ export interface JobHealth {
   ended(rowId: number): void;
   delivered(bytes: number): void;
 }
-
-/** How a job ended, for the intake: finished (whatever the outcome), or to be waited for again. */
-export type JobEnd =
-  | { kind: 'done' }
-  /** The raw file changed under the job: nothing delivered; temporaries left to remove next time. */
-  | { kind: 'again'; row: LedgerRow; leftovers: string[] };
 
 /** What the job runner needs from the service that composes it: what every job gets, and more. */
 export interface JobRunnerDeps extends Pick<JobContext, 'config' | 'ledger' | 'pool' | 'logger' | 'clock' | 'fs' | 'signal' | 'random'> {
