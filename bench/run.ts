@@ -3,11 +3,13 @@
  * to the I/O floor measured in the same run (reading the raw bytes, writing the processed
  * bytes). Results as a table and as JSON in bench/results/. Medians of several runs: this machine
  * is shared and noisy, so compare ratios, not absolute figures.
- *   npm run bench [-- --runs N] [-- --only header|process|latency|cli|compare|raw-folder|ledger-scale] [-- --reference DIR]
+ *   npm run bench [-- --runs N] [-- --only header|process|latency|cli|compare|raw-folder|ledger-scale|outage] [-- --reference DIR]
  * `cli` (bench/cli.ts): the command line's start-up, a full frame and a batch as whole processes,
  * beside `node -e 0` and, with --reference DIR (holding fixHead.py), the reference.
  * `compare` (bench/compare.ts, only with --only compare: it writes some 5 GB): `dataman compare` of
  * a night of 1k frames and of full frames beside `cat` of the same files.
+ * `outage` (bench/outage.ts): a fresh frame's latency during a 20-full-frame catch-up beside a
+ * 1k frame's idle latency in the same run (only with --only outage: it writes 1 GB of frames).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +22,7 @@ import { measureCli, printCli } from './cli.js';
 import { measureCompare, printCompare } from './compare.js';
 import { measureRawFolder, printRawFolder } from './raw-folder.js';
 import { measureLedgerScale, printLedgerScale } from './ledger-scale.js';
+import { measureOutage, printOutage } from './outage.js';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] ?? 0) || 5;
@@ -61,7 +64,7 @@ function summarise(samples: Sample[]) {
 const dir = await mkdtemp(join(tmpdir(), 'dataman-bench-'));
 const results: Record<string, unknown> = {};
 try {
-  for (const roi of only === 'latency' || only === 'cli' || only === 'compare' || only === 'ledger-scale' ? [] : ['1k', '3k', 'full']) {
+  for (const roi of only === 'latency' || only === 'cli' || only === 'compare' || only === 'ledger-scale' || only === 'outage' ? [] : ['1k', '3k', 'full']) {
     const raw = generateRaw({ instrument: 'MODS1B', roi });
     const rawPath = join(dir, raw.name);
     await writeFile(rawPath, raw.bytes);
@@ -89,8 +92,10 @@ const compare = only === 'compare' ? await measureCompare({ runs }) : undefined;
 // Only when asked: building the 1M-job ledger takes a minute (`--rows N` for a smaller one).
 const ledgerRows = args.includes('--rows') ? Number(args[args.indexOf('--rows') + 1]) : undefined;
 const ledgerScale = only === 'ledger-scale' ? await measureLedgerScale(runs, ledgerRows) : undefined;
+// Whole nights, so `--runs` counts them (default 1).
+const outage = only === 'outage' ? await measureOutage(args.includes('--runs') ? runs : 1) : undefined;
 const machine = { host: hostname(), cpu: cpus()[0]?.model, cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
-const report = { date: new Date().toISOString(), runs, machine, results, latency, cli, compare, ledgerScale };
+const report = { date: new Date().toISOString(), runs, machine, results, latency, cli, compare, ledgerScale, outage };
 await mkdir(join(here, 'results'), { recursive: true });
 await writeFile(join(here, 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
 
@@ -122,4 +127,5 @@ if (latency) {
 if (cli) printCli(cli);
 if (compare) printCompare(compare);
 if (ledgerScale) printLedgerScale(ledgerScale);
+if (outage) printOutage(outage);
 console.log(`\nJSON: bench/results/latest.json (process wall/CPU exclude Node start-up: they are measured inside the child)`);

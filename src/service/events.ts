@@ -35,8 +35,32 @@ export interface QueueDepth {
   running: number;
 }
 
+/**
+ * The catch-up at start while it is worked off (behaviour.md §2.4), and the background backlog:
+ * files of the background lane (catch-up, resumed, drop folder) not yet finished.
+ */
+export interface CatchUpStatus {
+  /** Whether the start's catch-up is still being worked off. */
+  active: boolean;
+  /** Files of the catch-up (resumed from the last run, or found by the scan and not yet delivered). */
+  total: number;
+  /** Of those, finished: delivered, failed or skipped. */
+  done: number;
+  delivered: number;
+  failed: number;
+  skipped: number;
+  /** When the catch-up started, ms since the epoch. */
+  startedAt: number;
+  /** About how long the rest takes at the pace so far, ms; null before the first file is done. */
+  etaMs: number | null;
+  /** Background files waiting, queued or running now (also after the catch-up: drop-folder files). */
+  backlog: number;
+}
+
 /** A running service as its read-only surfaces see it. */
 export interface ServiceView extends ServiceEventSource {
   readonly queueDepth: QueueDepth;
   readonly ledgerHandle: Ledger;
+  /** The catch-up and the background backlog (undefined before the start's scan). */
+  readonly catchUp?: CatchUpStatus | undefined;
 }

@@ -1,15 +1,14 @@
 /**
  * The dataman service, the only composition root (STYLE §1): the three sources (watcher, UDP
  * trigger, drop folder) and the catch-up scan feed one `Intake`, which waits until a file is
- * complete and queues it (a UDP trigger jumps the queue); the queue runs each through the
- * `JobRunner` on worker threads; the ledger records every step. This file only wires them. Each resource pushes its release function as it starts; stop
+ * complete and queues it in its lane (a new exposure never waits for background work, jobs/lanes.ts);
+ * the queue runs each through the `JobRunner` on worker threads; the ledger records every step. This file only wires them. Each resource pushes its release function as it starts; stop
  * runs them in reverse.
  */
 import { EventEmitter } from 'node:events';
 import { mkdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
-import PQueue from 'p-queue';
 import type { DatamanConfig } from '../ops/config.js';
 import { type ServiceClock, systemClock } from '../base/clock.js';
 import { createLoggerFromConfig, type Logger, type RootLogger } from '../ops/logger.js';
@@ -23,8 +22,11 @@ import { Intake, type TrackedFile } from './discovery/intake.js';
 import { ensureDropFolders } from './discovery/drop-folder.js';
 import { WorkerPool } from './jobs/worker-pool.js';
 import { JobRunner } from './jobs/queued-job.js';
+import { LaneQueue, laneShares, yieldingFs } from './jobs/lanes.js';
+import { nodeFsPort } from './jobs/deliver.js';
+import { CatchUpProgress, catchUpOrder } from './discovery/catch-up.js';
 import { removeStaleTemps } from './jobs/recovery.js';
-import type { QueueDepth, ServiceEvents } from './events.js';
+import type { CatchUpStatus, QueueDepth, ServiceEvents } from './events.js';
 import { attachMetrics } from './surface/metrics.js';
 import { attachQuickLookUpdater } from './surface/quicklook-updater.js';
 import { startStatusServer } from './surface/status-http.js';
@@ -64,7 +66,8 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
   private rootLogger!: RootLogger;
   private ledger!: Ledger;
   private pool!: WorkerPool;
-  private queue!: PQueue;
+  private queue!: LaneQueue;
+  private catchUpProgress: CatchUpProgress | undefined;
   private trigger: UdpTrigger | undefined;
   private watcher: RawSource | undefined;
   private readonly releasers: Array<{ name: string; release: () => Promise<void> | void }> = [];
@@ -161,9 +164,10 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     // writes are retried with back-off (whenLedgerWritable), which does not block.
     this.ledger = ledgerReportingTo(openLedger(config.paths.stateDir, { clock: this.clock, busyTimeoutMs: 200, ...this.options.ledger }), this.liveHealth);
     this.onRelease('ledger', () => this.ledger.close());
-    this.pool = new WorkerPool(config.queue.concurrency);
+    const shares = laneShares(config.queue.concurrency);
+    this.pool = new WorkerPool(shares.workers);
     this.onRelease('workers', () => this.pool.close());
-    this.queue = new PQueue({ concurrency: config.queue.concurrency });
+    this.queue = new LaneQueue(shares);
     this.composeIntakeAndJobs();
     // Attached before any intake so that no delivery is missed.
     const quickLooks = attachQuickLookUpdater(this, { dir: config.paths.quickLookDir, logger: this.logger.child('quicklook') });
@@ -194,16 +198,54 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     for (const probe of await removeStaleTemps([config.paths.repoDir], HEALTH_PROBE, this.clock.now(), this.startedAt)) {
       this.logger.info(`Removed ${probe}, left by a run that stopped while checking that repoDir is writable`);
     }
-    // Work left by the last run first; anything new on disk within the catch-up window once the
-    // UDP trigger listens (below).
+    // The catch-up (behaviour.md §2.4), in the background lane: work left by the last run first,
+    // then (once the UDP trigger listens, below) anything new on disk within the catch-up window,
+    // newest exposure first, then the drop folder. Background jobs wait until each of these files
+    // had its first look, so that this order holds from the first job (whole files are queued in
+    // whatever order their looks end).
+    const releaseBackground = this.queue.holdBackground();
+    const catchUp = new CatchUpProgress(this, () => this.clock.now(), this.logger);
+    this.catchUpProgress = catchUp;
+    this.onRelease('catch-up', () => catchUp.close());
+    const backlog: TrackedFile[] = [];
+    const take = (path: string, origin: LedgerOrigin, existing?: LedgerRow) => {
+      const tracked = this.admission.take(path, origin, existing);
+      if (tracked === undefined) return;
+      backlog.push(tracked);
+      if (origin !== 'drop') catchUp.add(tracked.row.path);
+    };
     for (const row of this.ledger.interrupted()) {
       this.logger.info(`Resuming ${basename(row.path)} (${row.state} when the service last stopped)`);
-      this.intake(row.path, row.origin, row);
+      take(row.path, row.origin, row);
     }
+
+    if (config.server.udpTrigger) {
+      await this.startTrigger(config);
+    } else {
+      this.alive.udp = null; // not configured, as a drop folder may not be
+      this.logger.info(`${this.hostId} dataMan server started without a UDP trigger (server.udpTrigger off${config.shadow ? ', a shadow' : ''}): the watcher finds the files`);
+    }
+    if (config.http.enabled) {
+      const server = await startStatusServer(status, metrics.registry, {
+        host: config.http.host, port: config.http.port, logger: this.logger.child('http'),
+      });
+      this.statusAddress = server.address;
+      this.onRelease('status page', () => server.close());
+      this.logger.info(`Status page on http://${server.address.host}:${server.address.port}/`);
+    }
+    // The catch-up scan once the trigger listens (an observer's next frame does not wait on a
+    // listing of the raw folders) and before the watcher's first look (which would otherwise
+    // take a file written just before the start for a new exposure).
+    const since = this.clock.now() - config.watch.catchUpHours * 3600_000;
+    const scan = await scanOnce(channelDirs, this.pattern, since);
+    for (const p of scan.problems) this.logger.warn(`catch-up scan: ${p}`);
+    for (const f of catchUpOrder(scan.files)) take(f.path, 'catchup');
+    catchUp.begin();
     if (config.paths.dropDir) {
       const drops = await scanOnce([config.paths.dropDir], this.pattern, 0);
-      for (const f of drops.files) this.intake(f.path, 'drop');
+      for (const f of drops.files) take(f.path, 'drop');
     }
+    void Promise.all(backlog.map((t) => t.firstLook)).then(releaseBackground);
 
     // Files older than the catch-up window (at least 6 h, for clock skew between the camera
     // computer and this one) are long done, and delivered ones are forgotten: neither is polled.
@@ -231,45 +273,26 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
       this.alive.drop = true;
       this.onRelease('drop watcher', () => { this.alive.drop = false; return drop.close(); });
     }
-
-    if (config.server.udpTrigger) {
-      await this.startTrigger(config);
-    } else {
-      this.alive.udp = null; // not configured, as a drop folder may not be
-      this.logger.info(`${this.hostId} dataMan server started without a UDP trigger (server.udpTrigger off${config.shadow ? ', a shadow' : ''}): the watcher finds the files`);
-    }
-    if (config.http.enabled) {
-      const server = await startStatusServer(status, metrics.registry, {
-        host: config.http.host, port: config.http.port, logger: this.logger.child('http'),
-      });
-      this.statusAddress = server.address;
-      this.onRelease('status page', () => server.close());
-      this.logger.info(`Status page on http://${server.address.host}:${server.address.port}/`);
-    }
-    // The catch-up scan after the trigger listens: an observer's next frame does not wait on a
-    // listing of the raw folders (behaviour.md §2.4).
-    const since = this.clock.now() - config.watch.catchUpHours * 3600_000;
-    const scan = await scanOnce(channelDirs, this.pattern, since);
-    for (const p of scan.problems) this.logger.warn(`catch-up scan: ${p}`);
-    for (const f of scan.files) this.intake(f.path, 'catchup');
   }
 
-  /** The intake hands each complete file to the queue; the job runner may hand it back (changed on disk). */
+  /** The intake hands each complete file's job to the queue and hears how it ended (changed on disk: waited for again). */
   private composeIntakeAndJobs(): void {
     const common = {
       config: this.config, ledger: this.ledger, clock: this.clock, logger: this.logger, events: this as EventEmitter<ServiceEvents>,
-      signal: this.abort.signal, tracked: this.tracked, isStopping: () => this.stopping !== undefined,
+      signal: this.abort.signal, isStopping: () => this.stopping !== undefined,
       record: <T>(what: string, fn: () => T, failed?: unknown) => this.record(what, fn, failed),
     };
     const jobs = new JobRunner({
       ...common, pool: this.pool, fs: this.options.fs, random: this.options.random ?? Math.random, runningSinceMs: this.startedAt,
       health: this.liveHealth, notifyDelivered: (row, result) => this.notify('delivery:done', row, result),
-      follow: (path, tracked) => this.admission.follow(path, tracked),
+      // A background job's repository copy pauses while a new exposure is in flight (behaviour.md §2.6).
+      backgroundFs: yieldingFs(this.options.fs ?? nodeFsPort, () => this.queue.freshIdle()),
       forgetWatched: (path) => { this.watcher?.forget(path).catch((err: Error) => this.logger.error(`watcher: ${err.message}`)); },
     });
     this.admission = new Intake({
-      ...common, pattern: this.pattern,
-      enqueue: (path, tracked) => { void this.queue.add(() => jobs.run(path, tracked), { priority: tracked.priority }); },
+      ...common, tracked: this.tracked, pattern: this.pattern,
+      enqueue: (tracked, job) => this.queue.add(tracked, job),
+      runJob: (path, tracked) => jobs.run(path, tracked),
     });
   }
 
@@ -309,6 +332,12 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
 
   get ledgerHandle(): Ledger {
     return this.ledger;
+  }
+
+  /** The start's catch-up and the background backlog (status page, status.json, /metrics). */
+  get catchUp(): CatchUpStatus | undefined {
+    const backlog = [...this.tracked.values()].filter((t) => t.lane === 'background').length;
+    return this.catchUpProgress?.status(backlog);
   }
 
   /**

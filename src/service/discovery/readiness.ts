@@ -95,6 +95,8 @@ export interface ReadinessOptions {
    * delivering.
    */
   early?: boolean;
+  /** Told of every look (the intake notes when a file's first look is done). */
+  onLook?: (look: Look) => void;
 }
 
 export type Readiness =
@@ -124,6 +126,7 @@ export async function waitUntilReady(path: string, options: ReadinessOptions, fi
   for (;;) {
     if (options.signal?.aborted) return { status: 'aborted' };
     const current = await look(path);
+    options.onLook?.(current);
     if (current.state === 'gone') return { status: 'gone' };
     const unchanged = previous !== undefined && previous.state !== 'gone' && previous.size === current.size && previous.mtimeMs === current.mtimeMs;
     // Unchanged over a wait cut short by a trigger proves nothing: "still" needs a whole one.

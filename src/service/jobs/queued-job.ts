@@ -1,8 +1,9 @@
 /**
- * Runs a queued file's job (`runJob`) and acts on its outcome: a changed file is waited for
- * again, a delivered one is forgotten by the watcher and checksummed for the record, a
- * drop-folder file is moved to `done/` or `failed/`, and anything `runJob` did not expect is
- * recorded as the file's failure while the service goes on.
+ * Runs a queued file's job (`runJob`) and acts on its outcome: a delivered one is forgotten by
+ * the watcher and checksummed for the record, a drop-folder file is moved to `done/` or
+ * `failed/`, and anything `runJob` did not expect is recorded as the file's failure while the
+ * service goes on. A file that changed under its job is handed back (`JobEnd` 'again'): the
+ * intake, which owns the tracked files, waits for it again.
  */
 import type { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
@@ -12,7 +13,7 @@ import type { LedgerRow } from '../ledger/ledger.js';
 import { isLedgerUnavailable } from '../ledger/ledger-availability.js';
 import type { ServiceEvents } from '../events.js';
 import { fileDropIfAny } from '../discovery/drop-folder.js';
-import type { TrackedFile } from '../discovery/intake.js';
+import type { JobEnd, TrackedFile } from '../discovery/intake.js';
 import type { DeliveryResult } from './deliver.js';
 import { runJob, sha256File, type JobContext } from './job.js';
 import type { WorkerOptions } from './worker-protocol.js';
@@ -32,10 +33,8 @@ export interface JobRunnerDeps extends Pick<JobContext, 'config' | 'ledger' | 'p
   events: Pick<EventEmitter<ServiceEvents>, 'emit'>;
   /** Tells the listeners of a delivery, none of which can undo it (`DatamanService.notify`). */
   notifyDelivered: (row: LedgerRow, result: DeliveryResult) => void;
-  /** Files from first report to the end of their job, by absolute path (shared with the intake). */
-  tracked: Map<string, TrackedFile>;
-  /** Waits for a file again (the intake's `follow`). */
-  follow: (path: string, tracked: TrackedFile) => void;
+  /** The filesystem port of background jobs (`yieldingFs`); by default `fs`. */
+  backgroundFs?: JobContext['fs'];
   /** Stops polling a delivered raw file. */
   forgetWatched: (path: string) => void;
   /** One ledger operation, waited for while the ledger is unavailable (`whenLedgerWritable`). */
@@ -49,13 +48,15 @@ export class JobRunner {
 
   constructor(private readonly d: JobRunnerDeps) {}
 
-  async run(path: string, tracked: TrackedFile): Promise<void> {
+  /** Runs the job of a tracked file (read only: the intake changes it); never rejects. */
+  async run(path: string, tracked: Readonly<TrackedFile>): Promise<JobEnd> {
     const { d } = this;
-    if (d.isStopping()) return; // left queued in the ledger for the next start
+    if (d.isStopping()) return { kind: 'done' }; // left queued in the ledger for the next start
     d.events.emit('job:start', tracked.row);
-    let waitingAgain = false;
+    let ended = false;
     const ctx: JobContext = {
-      config: d.config, ledger: d.ledger, pool: d.pool, logger: d.logger, clock: d.clock, fs: d.fs,
+      config: d.config, ledger: d.ledger, pool: d.pool, logger: d.logger, clock: d.clock,
+      fs: tracked.lane === 'background' && d.backgroundFs !== undefined ? d.backgroundFs : d.fs,
       workerOptions: workerOptionsFrom(d.config), signal: d.signal, random: d.random,
       channelLocks: this.channelLocks, runningSinceMs: d.runningSinceMs,
     };
@@ -66,17 +67,8 @@ export class JobRunner {
       };
       const outcome = await runJob(ctx, tracked.row, onRetry, tracked.unsettled, tracked.leftovers);
       d.health.ended(tracked.row.id); // before anyone hears of the outcome
-      tracked.leftovers = undefined;
-      if (outcome.kind === 'changed') {
-        // Waited for again, still tracked (so a trigger meanwhile only raises its priority).
-        waitingAgain = true;
-        tracked.row = outcome.row;
-        tracked.unsettled = undefined;
-        tracked.settle = undefined;
-        tracked.leftovers = outcome.leftovers;
-        d.follow(path, tracked);
-        return;
-      }
+      ended = true;
+      if (outcome.kind === 'changed') return { kind: 'again', row: outcome.row, leftovers: outcome.leftovers };
       if (outcome.kind === 'delivered') {
         d.health.delivered(outcome.result.bytes);
         d.notifyDelivered(outcome.row, outcome.result);
@@ -96,15 +88,14 @@ export class JobRunner {
         await fileDropIfAny(outcome.row, d.config.paths.dropDir, d.logger, 'failed', outcome.message);
       }
     } catch (err) {
+      if (!ended) d.health.ended(tracked.row.id);
       await this.unexpected(path, tracked, err);
-    } finally {
-      d.health.ended(tracked.row.id);
-      if (!waitingAgain) d.tracked.delete(path);
     }
+    return { kind: 'done' };
   }
 
   /** What `runJob` did not expect: the file is recorded as failed, the service goes on. */
-  private async unexpected(path: string, tracked: TrackedFile, err: unknown): Promise<void> {
+  private async unexpected(path: string, tracked: Readonly<TrackedFile>, err: unknown): Promise<void> {
     const { d } = this;
     if (d.signal.aborted && isLedgerUnavailable(err)) {
       // Stopping while the ledger could not record a step: the next start resumes from the

@@ -88,6 +88,22 @@ export function attachMetrics(service: MetricsSubject, options: MetricsOptions =
       this.set({ stage: 'running' }, depth.running);
     },
   });
+  new Gauge({
+    name: 'dataman_backlog_files', help: 'Background files (the catch-up at start, resumed ones, the drop folder) waiting, queued or running.',
+    registers: [registry],
+    collect() {
+      this.set(service.catchUp?.backlog ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'dataman_catchup_files', help: 'Files of the catch-up at start: total, and done (delivered, failed or skipped) so far.',
+    labelNames: ['stage'], registers: [registry],
+    collect() {
+      const c = service.catchUp;
+      this.set({ stage: 'total' }, c?.total ?? 0);
+      this.set({ stage: 'done' }, c?.done ?? 0);
+    },
+  });
   const health = options.health;
   if (health !== undefined) {
     new Gauge({

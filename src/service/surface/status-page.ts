@@ -5,6 +5,7 @@
  * keyword is typed by an observer and can hold anything).
  */
 import type { DiskStatus, FileStatus, HealthProblem, HealthReport, StatusSnapshot } from './status-source.js';
+import type { CatchUpStatus } from '../events.js';
 import { renderLatencyPlot } from './latency-plot.js';
 
 export interface StatusPageOptions {
@@ -119,8 +120,20 @@ function queueCard(s: StatusSnapshot): string {
 <dt>Waiting</dt><dd>${s.queue.waiting}</dd>
 <dt>Queued</dt><dd>${s.queue.queued}</dd>
 <dt>Running</dt><dd>${s.queue.running}</dd>
-${byState}${ledger}
+${catchUpLine(s)}${byState}${ledger}
 </dl></div>`;
+}
+
+/** "catching up: 12 of 20 files, about 14 s left" while the start's catch-up runs (behaviour.md §2.4). */
+export function catchUpText(c: CatchUpStatus): string {
+  const left = c.etaMs === null ? '' : `, about ${Math.max(1, Math.round(c.etaMs / 1000))} s left`;
+  return `catching up: ${c.done} of ${c.total} files${left}`;
+}
+
+function catchUpLine(s: StatusSnapshot): string {
+  const c = s.catchUp;
+  const backlog = c === null ? '' : `<dt>Backlog</dt><dd>${c.backlog}</dd>`;
+  return c?.active === true ? `<dt>Catch-up</dt><dd class="warn" id="catch-up">${escapeHtml(catchUpText(c))}</dd>${backlog}` : backlog;
 }
 
 function diskCard(d: DiskStatus, s: StatusSnapshot): string {

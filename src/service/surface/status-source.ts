@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { QueueDepth, ServiceView } from '../events.js';
+import type { CatchUpStatus, QueueDepth, ServiceView } from '../events.js';
 import type { Clock } from '../../base/clock.js';
 import type { DatamanConfig } from '../../ops/config.js';
 import type { Ledger, LedgerCounts, LedgerRow, LedgerState } from '../ledger/ledger.js';
@@ -45,6 +45,8 @@ export interface StatusSource extends HealthSubject {
   readonly timeZone?: string | undefined;
   sources(): SourcesAlive;
   queue(): QueueDepth;
+  /** The start's catch-up and the background backlog (behaviour.md §2.4); undefined before the scan. */
+  catchUp?(): CatchUpStatus | undefined;
   readonly ledger: Ledger;
   readonly repoDir: string;
   readonly procDir: string;
@@ -97,6 +99,7 @@ export function statusSourceFor(service: StatusSubject, options: StatusSourceOpt
     sources: () => service.sourcesAlive?.()
       ?? { watcher: !stopped, udp: !stopped && service.udp !== undefined, drop: hasDrop ? !stopped : null },
     queue: () => service.queueDepth,
+    catchUp: () => service.catchUp,
     get ledger() { return service.ledgerHandle; },
     repoDir: config.paths.repoDir,
     procDir: config.paths.procDir,
@@ -171,6 +174,8 @@ export interface StatusSnapshot {
   };
   sources: SourcesAlive;
   queue: QueueDepth;
+  /** The start's catch-up and the background backlog, or null before the start's scan. */
+  catchUp: CatchUpStatus | null;
   counts: LedgerCounts | null;
   disks: DiskStatus[];
   thresholds: DiskThresholds;
@@ -239,6 +244,7 @@ export async function readStatus(source: StatusSource, options: ReadStatusOption
     },
     sources: source.sources(),
     queue: source.queue(),
+    catchUp: source.catchUp?.() ?? null,
     counts,
     disks,
     thresholds,

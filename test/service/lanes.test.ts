@@ -1,0 +1,157 @@
+/**
+ * The lane decisions as tables (jobs/lanes.ts): which lane a file goes to, how
+ * `queue.concurrency` divides, which waiting job starts next; and the catch-up order (§2.4).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { laneFor, laneShares, LaneQueue, nextToStart, yieldingFs, type Lane, type Ranked } from '../../src/service/jobs/lanes.js';
+import { nodeFsPort } from '../../src/service/jobs/deliver.js';
+import { tempDir } from '../helpers/temp.js';
+import type { LedgerOrigin } from '../../src/service/ledger/ledger.js';
+import { catchUpOrder, remainingMs } from '../../src/service/discovery/catch-up.js';
+
+test('laneFor: a file azcam has just written is a new exposure; the catch-up, resumed rows and the drop folder are background', () => {
+  const table: Array<[LedgerOrigin, { resumed: boolean; current?: Lane }, Lane]> = [
+    ['udp', { resumed: false }, 'fresh'],
+    ['watcher', { resumed: false }, 'fresh'],
+    ['catchup', { resumed: false }, 'background'],
+    ['drop', { resumed: false }, 'background'],
+    ['cli', { resumed: false }, 'background'],
+    // Left by the last run: nobody is waiting for it now, whatever told us of it then.
+    ['udp', { resumed: true }, 'background'],
+    ['watcher', { resumed: true }, 'background'],
+    ['catchup', { resumed: true }, 'background'],
+    // Already being handled: a trigger promotes it; nothing else moves it.
+    ['udp', { resumed: false, current: 'background' }, 'fresh'],
+    ['watcher', { resumed: false, current: 'background' }, 'background'],
+    ['catchup', { resumed: false, current: 'fresh' }, 'fresh'],
+    ['drop', { resumed: false, current: 'fresh' }, 'fresh'],
+  ];
+  for (const [origin, how, lane] of table) assert.equal(laneFor(origin, how), lane, `${origin} ${JSON.stringify(how)}`);
+});
+
+test('laneShares: background work never holds every worker', () => {
+  const table: Array<[number, { workers: number; fresh: number; background: number }]> = [
+    [1, { workers: 2, fresh: 1, background: 1 }],
+    [2, { workers: 2, fresh: 2, background: 1 }],
+    [3, { workers: 3, fresh: 3, background: 2 }],
+    [8, { workers: 8, fresh: 8, background: 7 }],
+  ];
+  for (const [concurrency, shares] of table) {
+    assert.deepEqual(laneShares(concurrency), shares, `concurrency ${concurrency}`);
+    assert.ok(shares.background < shares.workers, 'a worker is always left for a new exposure');
+  }
+});
+
+test('nextToStart: a new exposure first; no background job starts while one is waiting or running', () => {
+  const shares = laneShares(2);
+  const fresh = (priority: number, rank: number): Ranked => ({ lane: 'fresh', priority, rank });
+  const bg = (rank: number): Ranked => ({ lane: 'background', priority: 0, rank });
+  const table: Array<[string, Ranked[], { fresh: number; background: number }, boolean, number]> = [
+    ['nothing waiting', [], { fresh: 0, background: 0 }, false, -1],
+    ['background in rank order', [bg(3), bg(1), bg(2)], { fresh: 0, background: 0 }, false, 1],
+    ['background lane full (one of two workers)', [bg(1)], { fresh: 0, background: 1 }, false, -1],
+    ['background held at start', [bg(1)], { fresh: 0, background: 0 }, true, -1],
+    ['new exposure before background', [bg(1), fresh(0, 5)], { fresh: 0, background: 0 }, false, 1],
+    ['new exposure while the background lane is full', [bg(1), fresh(0, 5)], { fresh: 0, background: 1 }, false, 1],
+    ['new exposure while background is held', [fresh(0, 5)], { fresh: 0, background: 0 }, true, 0],
+    ['no background while a new exposure runs', [bg(1)], { fresh: 1, background: 0 }, false, -1],
+    ['no background while a new exposure waits', [bg(1), fresh(0, 5)], { fresh: 2, background: 0 }, false, -1],
+    ['triggered before watcher-found', [fresh(0, 1), fresh(10, 2)], { fresh: 0, background: 0 }, false, 1],
+    ['then the order taken', [fresh(0, 2), fresh(0, 1)], { fresh: 1, background: 0 }, false, 1],
+  ];
+  for (const [what, waiting, running, held, expected] of table) assert.equal(nextToStart(waiting, running, shares, held), expected, what);
+});
+
+test('LaneQueue: a new exposure starts at once beside the background job; the next background job only after it', async () => {
+  const queue = new LaneQueue(laneShares(2));
+  const events: string[] = [];
+  const gates = new Map<string, () => void>();
+  const job = (name: string) => () => new Promise<void>((resolve) => {
+    events.push(`start ${name}`);
+    gates.set(name, () => { events.push(`end ${name}`); resolve(); });
+  });
+  const release = queue.holdBackground();
+  queue.add({ lane: 'background', priority: 0, rank: 2 }, job('b2'));
+  queue.add({ lane: 'background', priority: 0, rank: 1 }, job('b1'));
+  assert.deepEqual(events, [], 'held');
+  release();
+  assert.deepEqual(events, ['start b1']);
+  queue.add({ lane: 'fresh', priority: 10, rank: 3 }, job('f'));
+  assert.deepEqual(events, ['start b1', 'start f']);
+  gates.get('b1')!();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(events, ['start b1', 'start f', 'end b1'], 'b2 waits for the new exposure');
+  gates.get('f')!();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(events.slice(3), ['end f', 'start b2']);
+  const idle = queue.onIdle();
+  gates.get('b2')!();
+  await idle;
+  assert.equal(queue.pending + queue.size, 0);
+});
+
+test('catchUpOrder: newest first; equal times by exposure number, then path', () => {
+  const files = [
+    { path: '/raw/mods1b/mods1b.20260210.0001.fits', mtimeMs: 1000 },
+    { path: '/raw/mods1b/mods1b.20260210.0003.fits', mtimeMs: 3000 },
+    { path: '/raw/mods1r/mods1r.20260210.0002.fits', mtimeMs: 2000 },
+    { path: '/raw/mods1b/mods1b.20260210.0002.fits', mtimeMs: 2000 },
+    { path: '/raw/mods1b/mods1b.20260210.0010.fits', mtimeMs: 2000 },
+    { path: '/raw/mods1b/mods1b.20260209.0099.fits', mtimeMs: 2000 },
+  ];
+  const order = catchUpOrder(files).map((f) => f.path.split('/').pop());
+  assert.deepEqual(order, [
+    'mods1b.20260210.0003.fits',
+    'mods1b.20260210.0010.fits',
+    'mods1b.20260210.0002.fits', // equal to mods1r's 0002: by path
+    'mods1r.20260210.0002.fits',
+    'mods1b.20260209.0099.fits', // an earlier night's number is lower
+    'mods1b.20260210.0001.fits',
+  ]);
+  assert.deepEqual(catchUpOrder([...files].reverse()), catchUpOrder(files), 'whatever order the scan returns');
+});
+
+test('remainingMs: the rest at the pace so far', () => {
+  const table: Array<[number, number, number, number | undefined]> = [
+    [20, 0, 5000, undefined],
+    [20, 10, 10_000, 10_000],
+    [20, 12, 21_000, 14_000],
+    [20, 20, 30_000, 0],
+  ];
+  for (const [total, done, elapsed, left] of table) assert.equal(remainingMs(total, done, elapsed), left, `${done} of ${total}`);
+});
+
+test('yieldingFs: a background job\'s bulk reads and writes wait while a new exposure runs; small writes (a pointer) never do', async (t) => {
+  const dir = await tempDir(t);
+  const queue = new LaneQueue(laneShares(2));
+  let endFresh!: () => void;
+  queue.add({ lane: 'fresh', priority: 10, rank: 1 }, () => new Promise<void>((resolve) => { endFresh = resolve; }));
+  const fs = yieldingFs(nodeFsPort, () => queue.freshIdle());
+  const path = join(dir, 'copy');
+  const handle = await fs.open(path, 'wx');
+  const order: string[] = [];
+  await fs.write(handle, Buffer.from('pointer\n'), 0, 8, 0);
+  order.push('small write');
+  const bulk = Buffer.alloc(1 << 20, 1);
+  const writing = fs.write(handle, bulk, 0, bulk.length, 8).then(() => order.push('bulk write'));
+  await new Promise((r) => setTimeout(r, 50));
+  order.push('fresh done');
+  endFresh();
+  await writing;
+  await fs.close(handle);
+  assert.deepEqual(order, ['small write', 'fresh done', 'bulk write']);
+  let endSecond!: () => void;
+  queue.add({ lane: 'fresh', priority: 10, rank: 2 }, () => new Promise<void>((resolve) => { endSecond = resolve; }));
+  const reader = await fs.open(path, 'r');
+  let read = false;
+  const reading = fs.read(reader, Buffer.alloc(bulk.length), 0, bulk.length, 0).then(() => { read = true; });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(read, false, 'a bulk read waits for the new exposure');
+  endSecond();
+  await reading;
+  await fs.close(reader);
+  assert.equal((await readFile(path)).length, 8 + bulk.length);
+});
