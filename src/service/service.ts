@@ -292,6 +292,7 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     this.admission = new Intake({
       ...common, tracked: this.tracked, pattern: this.pattern,
       enqueue: (tracked, job) => this.queue.add(tracked, job),
+      reconsider: (tracked) => this.queue.reconsider(tracked),
       runJob: (path, tracked) => jobs.run(path, tracked),
     });
   }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { laneFor, laneShares, LaneQueue, nextToStart, yieldingFs, type Lane, type Ranked } from '../../src/service/jobs/lanes.js';
+import { backgroundMayStart, laneFor, laneShares, LaneQueue, placeInLane, yieldingFs, type Lane, type Ranked } from '../../src/service/jobs/lanes.js';
 import { nodeFsPort } from '../../src/service/jobs/deliver.js';
 import { tempDir } from '../helpers/temp.js';
 import type { LedgerOrigin } from '../../src/service/ledger/ledger.js';
@@ -45,24 +45,55 @@ test('laneShares: background work never holds every worker', () => {
   }
 });
 
-test('nextToStart: a new exposure first; no background job starts while one is waiting or running', () => {
-  const shares = laneShares(2);
-  const fresh = (priority: number, rank: number): Ranked => ({ lane: 'fresh', priority, rank });
-  const bg = (rank: number): Ranked => ({ lane: 'background', priority: 0, rank });
-  const table: Array<[string, Ranked[], { fresh: number; background: number }, boolean, number]> = [
-    ['nothing waiting', [], { fresh: 0, background: 0 }, false, -1],
-    ['background in rank order', [bg(3), bg(1), bg(2)], { fresh: 0, background: 0 }, false, 1],
-    ['background lane full (one of two workers)', [bg(1)], { fresh: 0, background: 1 }, false, -1],
-    ['background held at start', [bg(1)], { fresh: 0, background: 0 }, true, -1],
-    ['new exposure before background', [bg(1), fresh(0, 5)], { fresh: 0, background: 0 }, false, 1],
-    ['new exposure while the background lane is full', [bg(1), fresh(0, 5)], { fresh: 0, background: 1 }, false, 1],
-    ['new exposure while background is held', [fresh(0, 5)], { fresh: 0, background: 0 }, true, 0],
-    ['no background while a new exposure runs', [bg(1)], { fresh: 1, background: 0 }, false, -1],
-    ['no background while a new exposure waits', [bg(1), fresh(0, 5)], { fresh: 2, background: 0 }, false, -1],
-    ['triggered before watcher-found', [fresh(0, 1), fresh(10, 2)], { fresh: 0, background: 0 }, false, 1],
-    ['then the order taken', [fresh(0, 2), fresh(0, 1)], { fresh: 1, background: 0 }, false, 1],
+test('placeInLane: new exposures by priority; background work in the order taken', () => {
+  const table: Array<[string, Ranked, number]> = [
+    ['a triggered new exposure', { lane: 'fresh', priority: 10, rank: 7 }, 10],
+    ['a watcher-found new exposure', { lane: 'fresh', priority: 0, rank: 3 }, 0],
+    ['the first background file taken', { lane: 'background', priority: 0, rank: 1 }, -1],
+    ['a later one, whatever its priority', { lane: 'background', priority: 5, rank: 9 }, -9],
   ];
-  for (const [what, waiting, running, held, expected] of table) assert.equal(nextToStart(waiting, running, shares, held), expected, what);
+  for (const [what, item, place] of table) assert.equal(placeInLane(item), place, what);
+  const fresh = (priority: number, rank: number): Ranked => ({ lane: 'fresh', priority, rank });
+  assert.ok(placeInLane(fresh(10, 2)) > placeInLane(fresh(0, 1)), 'triggered before watcher-found');
+});
+
+test('backgroundMayStart: no background job starts while a new exposure waits or runs, or while held', () => {
+  const table: Array<[string, { waiting: number; running: number }, boolean, boolean]> = [
+    ['nothing fresh', { waiting: 0, running: 0 }, false, true],
+    ['held at start', { waiting: 0, running: 0 }, true, false],
+    ['a new exposure runs', { waiting: 0, running: 1 }, false, false],
+    ['a new exposure waits', { waiting: 1, running: 2 }, false, false],
+    ['held and a new exposure runs', { waiting: 0, running: 1 }, true, false],
+  ];
+  for (const [what, fresh, held, expected] of table) assert.equal(backgroundMayStart(fresh, held), expected, what);
+});
+
+test('LaneQueue: a trigger moves a waiting background job to the new exposures, which start at once', async () => {
+  const queue = new LaneQueue(laneShares(2));
+  const events: string[] = [];
+  const gates = new Map<string, () => void>();
+  const job = (name: string) => () => new Promise<void>((resolve) => {
+    events.push(`start ${name}`);
+    gates.set(name, () => { events.push(`end ${name}`); resolve(); });
+  });
+  const release = queue.holdBackground();
+  const b1: Ranked = { lane: 'background', priority: 0, rank: 1 };
+  const b2: Ranked = { lane: 'background', priority: 0, rank: 2 };
+  queue.add(b1, job('b1'));
+  queue.add(b2, job('b2'));
+  b2.lane = 'fresh';
+  b2.priority = 10;
+  queue.reconsider(b2);
+  assert.deepEqual(events, ['start b2'], 'promoted: it starts though the background is held');
+  release();
+  assert.deepEqual(events, ['start b2'], 'no background job while a new exposure runs');
+  gates.get('b2')!();
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(events, ['start b2', 'end b2', 'start b1'], 'b2 ran once, in the fresh lane only');
+  gates.get('b1')!();
+  await queue.onIdle();
+  assert.equal(queue.pending + queue.size, 0);
 });
 
 test('LaneQueue: a new exposure starts at once beside the background job; the next background job only after it', async () => {

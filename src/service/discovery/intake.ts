@@ -72,6 +72,8 @@ export interface IntakeDeps {
   isStopping: () => boolean;
   /** Puts a complete file's job in the queue (which reads its lane, priority and rank). */
   enqueue: (tracked: TrackedFile, job: () => Promise<void>) => void;
+  /** A queued file's lane or priority changed (a trigger): the queue moves it. */
+  reconsider: (tracked: TrackedFile) => void;
   /** Runs a file's job (`JobRunner.run`); never rejects. */
   runJob: (path: string, tracked: TrackedFile) => Promise<JobEnd>;
 }
@@ -168,6 +170,7 @@ export class Intake {
       // the file is written).
       known.lane = laneFor(origin, { resumed: false, current: known.lane });
       known.priority = Math.max(known.priority, priorityIn(known.lane, origin));
+      this.d.reconsider(known);
       if (origin === 'udp') {
         known.triggered = true;
         known.lookAgain.now();

@@ -4,9 +4,11 @@
  * for; everything else (the catch-up at start, files resumed from the last run, the drop folder)
  * is background. A new exposure starts at once whatever the background is doing: the background
  * never holds every worker, and no background job starts while a new exposure is queued or
- * running. Which lane, how `queue.concurrency` divides and which job starts next are pure
- * functions, tested as tables; `LaneQueue` only applies them.
+ * running. Which lane, how `queue.concurrency` divides, a job's place in its lane and whether the
+ * background may start are pure functions, tested as tables; `LaneQueue` applies them with one
+ * p-queue per lane.
  */
+import PQueue from 'p-queue';
 import type { LedgerOrigin } from '../ledger/ledger.js';
 import type { FsPort } from './fs-port.js';
 
@@ -42,7 +44,7 @@ export function laneShares(concurrency: number): LaneShares {
   return { workers: Math.max(concurrency, background + 1), fresh: concurrency, background };
 }
 
-/** What the queue reads of a waiting job, at the moment it chooses (a trigger may have promoted it). */
+/** What the queue reads of a waiting job (a trigger may promote it: `LaneQueue.reconsider`). */
 export interface Ranked {
   lane: Lane;
   /** Higher first, within a lane. */
@@ -55,116 +57,145 @@ export interface Ranked {
 export type Running = Record<Lane, number>;
 
 /**
- * Which waiting job starts next, or -1 for none. A new exposure starts while its lane has room;
- * a background job only when no new exposure is waiting or running, its lane has room, and the
- * background is not held (at start, until the catch-up's first looks are done, so that the
- * chosen order holds from the first job).
+ * Where a waiting job stands in its lane's p-queue (which starts the highest priority first, in
+ * the order added at equal priority): new exposures by priority (a trigger first); background work
+ * strictly in the order taken (the catch-up's order, §2.4), whatever order it became ready in.
  */
-export function nextToStart(waiting: readonly Ranked[], running: Running, shares: LaneShares, backgroundHeld: boolean): number {
-  const best = (lane: Lane) => {
-    let found = -1;
-    waiting.forEach((w, i) => {
-      if (w.lane !== lane) return;
-      const b = waiting[found];
-      if (b === undefined || w.priority > b.priority || (w.priority === b.priority && w.rank < b.rank)) found = i;
-    });
-    return found;
-  };
-  const fresh = best('fresh');
-  if (fresh >= 0) return running.fresh < shares.fresh ? fresh : -1;
-  if (running.fresh > 0 || backgroundHeld || running.background >= shares.background) return -1;
-  return best('background');
+export function placeInLane(item: Ranked): number {
+  return item.lane === 'fresh' ? item.priority : -item.rank;
 }
 
-/** The job queue of the service: two lanes over one worker pool (see `nextToStart`). */
+/**
+ * Whether a background job may start now: never while a new exposure is waiting or running, nor
+ * while the background is held (at start, until the catch-up's first looks are done, so that the
+ * chosen order holds from the first job). How many run at once is the lane's own concurrency.
+ */
+export function backgroundMayStart(fresh: { waiting: number; running: number }, held: boolean): boolean {
+  return !held && fresh.waiting === 0 && fresh.running === 0;
+}
+
+/** Rejects the background copy of a job that a trigger moved to the lane of new exposures. */
+class Promoted extends Error {}
+
+interface Ticket {
+  item: Ranked;
+  run: () => Promise<void>;
+  /** The lane whose p-queue holds it now. */
+  queuedIn: Lane;
+  id: string;
+  /** Takes it out of the background p-queue (promotion). */
+  withdraw: AbortController;
+}
+
+/**
+ * The job queue of the service: one p-queue per lane over one worker pool. The background
+ * p-queue is paused while a new exposure waits or runs, or while held (`backgroundMayStart`).
+ */
 export class LaneQueue {
-  private readonly waiting: Array<{ item: Ranked; run: () => Promise<void> }> = [];
-  private readonly inFlight: Running = { fresh: 0, background: 0 };
+  private readonly lanes: Record<Lane, PQueue>;
+  /** Jobs added and not yet started, by their ranked item (the intake's tracked file). */
+  private readonly waiting = new Map<Ranked, Ticket>();
   private holds = 0;
-  private idleWaiters: Array<() => void> = [];
-  private freshWaiters: Array<() => void> = [];
+  private nextId = 0;
 
-  constructor(readonly shares: LaneShares) {}
+  constructor(readonly shares: LaneShares) {
+    this.lanes = {
+      fresh: new PQueue({ concurrency: shares.fresh }),
+      background: new PQueue({ concurrency: shares.background, autoStart: false }),
+    };
+    // The background resumes once the last new exposure is done.
+    this.lanes.fresh.on('idle', () => this.gate());
+  }
 
-  /** Queues a job; `item` is read again whenever the queue chooses. */
+  /** Queues a job in the lane its item names now. */
   add(item: Ranked, run: () => Promise<void>): void {
-    this.waiting.push({ item, run });
-    this.startWhatMay();
+    const ticket: Ticket = { item, run, queuedIn: item.lane, id: '', withdraw: new AbortController() };
+    this.waiting.set(item, ticket);
+    this.enqueue(ticket);
+  }
+
+  /** The item's lane or priority changed while it waits (a trigger): it moves accordingly. */
+  reconsider(item: Ranked): void {
+    const ticket = this.waiting.get(item);
+    if (ticket === undefined) return;
+    if (ticket.queuedIn === 'background' && item.lane === 'fresh') {
+      ticket.withdraw.abort(new Promoted());
+      ticket.queuedIn = 'fresh';
+      this.enqueue(ticket);
+    } else if (ticket.queuedIn === 'fresh') {
+      this.lanes.fresh.setPriority(ticket.id, placeInLane(item));
+    }
+  }
+
+  private enqueue(ticket: Ticket): void {
+    const lane = ticket.queuedIn;
+    ticket.id = String(this.nextId++);
+    const start = async () => {
+      this.waiting.delete(ticket.item);
+      await ticket.run();
+    };
+    const signal = lane === 'background' ? ticket.withdraw.signal : undefined;
+    this.lanes[lane].add(start, { priority: placeInLane(ticket.item), id: ticket.id, signal }).catch((err: unknown) => {
+      // A promoted job left the background queue: it runs in the fresh lane instead. The jobs
+      // themselves never reject (the runner records every outcome), so anything else is a bug.
+      if (err instanceof Promoted) return;
+      throw err;
+    });
+    this.gate();
   }
 
   /** Holds background work back until the returned function is called (idempotent). */
   holdBackground(): () => void {
     this.holds += 1;
+    this.gate();
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.holds -= 1;
-      this.startWhatMay();
+      this.gate();
     };
+  }
+
+  private gate(): void {
+    const { fresh, background } = this.lanes;
+    if (backgroundMayStart({ waiting: fresh.size, running: fresh.pending }, this.holds > 0)) background.start();
+    else background.pause();
   }
 
   /** Resolves when no new exposure is waiting or in flight. */
   freshIdle(): Promise<void> {
-    if (this.freshQuiet()) return Promise.resolve();
-    return new Promise((resolve) => this.freshWaiters.push(resolve));
-  }
-
-  private freshQuiet(): boolean {
-    return this.inFlight.fresh === 0 && !this.waiting.some((w) => w.item.lane === 'fresh');
+    return this.lanes.fresh.onIdle();
   }
 
   /** Jobs waiting to start. */
   get size(): number {
-    return this.waiting.length;
+    return this.waiting.size;
   }
 
   /** Jobs in flight. */
   get pending(): number {
-    return this.inFlight.fresh + this.inFlight.background;
+    return this.lanes.fresh.pending + this.lanes.background.pending;
   }
 
   /** Jobs in flight by lane. */
   running(): Running {
-    return { ...this.inFlight };
+    return { fresh: this.lanes.fresh.pending, background: this.lanes.background.pending };
   }
 
   /** Drops the jobs not started (stop: they stay queued in the ledger for the next start). */
   clear(): void {
-    this.waiting.length = 0;
-    this.notifyIfIdle();
+    this.waiting.clear();
+    this.lanes.fresh.clear();
+    this.lanes.background.clear();
   }
 
-  /** Resolves when no job is waiting (startable) or in flight. */
-  onIdle(): Promise<void> {
-    if (this.pending === 0 && this.waiting.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private startWhatMay(): void {
-    for (;;) {
-      const index = nextToStart(this.waiting.map((w) => w.item), this.inFlight, this.shares, this.holds > 0);
-      if (index < 0) return;
-      const [{ item, run }] = this.waiting.splice(index, 1) as [{ item: Ranked; run: () => Promise<void> }];
-      // The lane counted is the one it started in, even if a trigger promotes it meanwhile.
-      const lane = item.lane;
-      this.inFlight[lane] += 1;
-      void (async () => {
-        try {
-          await run();
-        } finally {
-          this.inFlight[lane] -= 1;
-          this.startWhatMay();
-          this.notifyIfIdle();
-          if (this.freshQuiet()) for (const resolve of this.freshWaiters.splice(0)) resolve();
-        }
-      })();
+  /** Resolves when no job is waiting or in flight (a held background keeps its jobs waiting). */
+  async onIdle(): Promise<void> {
+    while (this.size + this.pending > 0) {
+      await Promise.all([this.lanes.fresh.onIdle(), this.lanes.background.onIdle()]);
+      if (this.size + this.pending > 0) await new Promise((resolve) => setTimeout(resolve, 20));
     }
-  }
-
-  private notifyIfIdle(): void {
-    if (this.pending > 0 || this.waiting.length > 0) return;
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 }
 
