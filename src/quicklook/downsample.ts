@@ -34,15 +34,52 @@ export function blockFactor(width: number, height: number, maxSize: number): num
  * Memory: one source row and one row of sums and counts at a time, plus the output.
  */
 export function downsample(image: PixelGrid, maxSize = DEFAULT_MAX_SIZE): Downsampled {
-  const { width, height } = image;
-  const factor = blockFactor(width, height, maxSize);
-  const outWidth = Math.ceil(width / factor);
-  const outHeight = Math.ceil(height / factor);
-  const values = new Float32Array(outWidth * outHeight);
-  const row = new Float64Array(width);
-  const sums = new Float64Array(outWidth);
-  const counts = new Uint32Array(outWidth);
-  for (let by = 0; by < outHeight; by++) {
+  const blocks = new BlockRows(image, maxSize);
+  for (let by = 0; by < blocks.out.height; by++) blocks.make(by);
+  return blocks.out;
+}
+
+/**
+ * `downsample`, giving the event loop back every `sliceMs` of work: a full frame's MERGED (26
+ * million pixels, a few hundred ms) made on the service's main thread must not hold up a UDP
+ * trigger or a delivery meanwhile.
+ */
+export async function downsampleYielding(image: PixelGrid, maxSize = DEFAULT_MAX_SIZE, sliceMs = 5): Promise<Downsampled> {
+  const blocks = new BlockRows(image, maxSize);
+  let sliceStart = performance.now();
+  for (let by = 0; by < blocks.out.height; by++) {
+    blocks.make(by);
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+  return blocks.out;
+}
+
+/** The output and the row buffers of one downsampling, made one row of blocks at a time. */
+class BlockRows {
+  readonly out: Downsampled;
+  private readonly row: Float64Array;
+  private readonly sums: Float64Array;
+  private readonly counts: Uint32Array;
+
+  constructor(private readonly image: PixelGrid, maxSize: number) {
+    const { width, height } = image;
+    const factor = blockFactor(width, height, maxSize);
+    const outWidth = Math.ceil(width / factor);
+    const outHeight = Math.ceil(height / factor);
+    this.out = { width: outWidth, height: outHeight, factor, values: new Float32Array(outWidth * outHeight) };
+    this.row = new Float64Array(width);
+    this.sums = new Float64Array(outWidth);
+    this.counts = new Uint32Array(outWidth);
+  }
+
+  /** Row `by` of blocks (from the bottom). */
+  make(by: number): void {
+    const { image, row, sums, counts } = this;
+    const { width, height } = image;
+    const { factor, width: outWidth, values } = this.out;
     sums.fill(0);
     counts.fill(0);
     const lastRow = Math.min(height, (by + 1) * factor);
@@ -63,5 +100,4 @@ export function downsample(image: PixelGrid, maxSize = DEFAULT_MAX_SIZE): Downsa
     const base = by * outWidth;
     for (let bx = 0; bx < outWidth; bx++) values[base + bx] = counts[bx]! > 0 ? sums[bx]! / counts[bx]! : Number.NaN;
   }
-  return { width: outWidth, height: outHeight, factor, values };
 }

@@ -14,7 +14,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DatamanError } from '../errors.js';
 import { findHdu, readDataBytes, readHdus, withFileSource } from '../fits/index.js';
-import { DEFAULT_MAX_SIZE, downsample, type Downsampled } from './downsample.js';
+import { DEFAULT_MAX_SIZE, downsampleYielding, type Downsampled } from './downsample.js';
 import { fitsBytesGrid } from './pixel-grid.js';
 import { encodeGrayPng } from './png.js';
 import { zscale, type ZscaleOptions } from './zscale.js';
@@ -87,7 +87,8 @@ export async function makeQuickLook(processedPath: string, options: QuickLookOpt
     const bytes = await readDataBytes(source, merged);
     const grid = fitsBytesGrid(width, height, bytes, merged.bitpix, merged.header.number('BZERO') ?? 0, merged.header.number('BSCALE') ?? 1);
     const { z1, z2 } = options.limits ?? zscale(grid, options.zscale);
-    const small = downsample(grid, maxSize);
+    // The service makes quick looks on its main thread: the 26-million-pixel pass yields.
+    const small = await downsampleYielding(grid, maxSize);
     const png = encodeGrayPng(small.width, small.height, stretchToGray(small, z1, z2));
     return { png, width: small.width, height: small.height, factor: small.factor, z1, z2, source: { width, height } };
   });

@@ -167,7 +167,9 @@ export class DatamanService extends EventEmitter<ServiceEvents> {
     const shares = laneShares(config.queue.concurrency);
     this.pool = new WorkerPool(shares.workers);
     this.onRelease('workers', () => this.pool.close());
-    this.queue = new LaneQueue(shares);
+    // While a new exposure is in flight, background jobs pause: their processing at its next
+    // checkpoint (the pool's hold), their bulk reads, writes and flushes in `yieldingFs`.
+    this.queue = new LaneQueue(shares, (busy) => this.pool.holdYieldingJobs(busy));
     this.composeIntakeAndJobs();
     // Attached before any intake so that no delivery is missed.
     const quickLooks = attachQuickLookUpdater(this, { dir: config.paths.quickLookDir, logger: this.logger.child('quicklook') });

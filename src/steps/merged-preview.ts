@@ -80,7 +80,7 @@ export const FULL_FRAME_ARENA_BYTES = mergeArenaBytes(Array<number>(4).fill(Math
  * Reads IM1..IM4 and measures their overscan; the merged pixels are computed later, chunk by
  * chunk, as they are written. Geometry (nx, ny, OVRSCAN1) from IM1, as the reference.
  */
-export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
+export async function buildMergedImage(raw: RawFile, checkpoint?: () => void): Promise<MergedImage> {
   const im1 = raw.images[0];
   const [nx, ny] = im1.axes as [number, number];
   const overscan = im1.header.number('OVRSCAN1');
@@ -110,7 +110,8 @@ export async function buildMergedImage(raw: RawFile): Promise<MergedImage> {
     await readAmplifiers(raw, arena, (image, stored) => {
       storedData.set(image, stored);
       amplifiers.push(openAmplifier(image, stored.bytes, nx, region, arena));
-    });
+      checkpoint?.();
+    }, checkpoint);
   } catch (err) {
     releaseArena(arena);
     throw err;
@@ -240,7 +241,7 @@ const READS_AHEAD = 3;
  * arena, in pieces read ahead of the summing, and hands each amplifier with its DATASUM to
  * `done` as soon as its last piece is in.
  */
-async function readAmplifiers(raw: RawFile, arena: KernelArena, done: (image: Hdu, stored: { bytes: Buffer; datasum: number }) => void): Promise<void> {
+async function readAmplifiers(raw: RawFile, arena: KernelArena, done: (image: Hdu, stored: { bytes: Buffer; datasum: number }) => void, checkpoint?: () => void): Promise<void> {
   const pieces: Array<ReadPiece & { image: Hdu; bytes: Buffer; last: boolean }> = [];
   for (const image of raw.images) {
     const length = image.dataPaddedBytes; // whole 2880-byte blocks: every piece is whole words
@@ -253,6 +254,7 @@ async function readAmplifiers(raw: RawFile, arena: KernelArena, done: (image: Hd
   let hi = 0;
   let lo = 0;
   await readAhead(raw.source, pieces, READS_AHEAD, (got, i) => {
+    checkpoint?.();
     const piece = pieces[i]!;
     if (got.length < piece.into.length) {
       const short = piece.image.dataOffset + piece.image.dataPaddedBytes - piece.offset - got.length;

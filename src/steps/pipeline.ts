@@ -48,7 +48,7 @@ export async function processRaw(raw: RawFile, options: ProcessingOptions): Prom
       case 'fixTemps': outcomes.push(await fixTemps(raw, options)); break;
       case 'fixMisc': outcomes.push(fixMisc(raw)); break;
       case 'makeOTM': {
-        const result = await makeMerged(raw);
+        const result = await makeMerged(raw, options.checkpoint);
         outcomes.push(result.outcome);
         merged = result.hdu;
         storedData = result.storedData;
@@ -69,9 +69,9 @@ export async function processRaw(raw: RawFile, options: ProcessingOptions): Prom
   return { raw, outputs, outcomes, uniqName: name, timings, release };
 }
 
-async function makeMerged(raw: RawFile): Promise<{ outcome: StepOutcome; hdu?: HduOutput; storedData?: Map<Hdu, { bytes: Buffer; datasum: number }>; release?: () => void }> {
+async function makeMerged(raw: RawFile, checkpoint: (() => void) | undefined): Promise<{ outcome: StepOutcome; hdu?: HduOutput; storedData?: Map<Hdu, { bytes: Buffer; datasum: number }>; release?: () => void }> {
   try {
-    const image = await buildMergedImage(raw);
+    const image = await buildMergedImage(raw, checkpoint);
     markQuadrants(raw);
     // Built after the other steps so that MERGED carries the processed primary header.
     const data = { kind: 'stream', length: image.byteLength, chunks: image.chunks } as const;

@@ -42,6 +42,12 @@ export interface ProcessingOptions {
   clock: Clock;
   /** IANA time zone of the "local" clock; undefined = the host's. */
   timeZone?: string | undefined;
+  /**
+   * Called between pieces of the heavy work (each piece of raw data read and summed, each
+   * amplifier measured): a host may block the thread there for a while, to lend its core to
+   * more urgent work (the service's background jobs, while a new exposure is processed).
+   */
+  checkpoint?: (() => void) | undefined;
 }
 
 /** The reference mapping (raw-format.md §6): MODS1 reads the CCD on TEMPB, MODS2 on TEMPA. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  arrayGrid, blockFactor, downsample, fitsBytesGrid, makeQuickLook, MissingMergedError, stretchToGray, writeQuickLook,
+  arrayGrid, blockFactor, downsample, downsampleYielding, fitsBytesGrid, makeQuickLook, MissingMergedError, stretchToGray, writeQuickLook,
 } from '../../src/quicklook/index.js';
 import { encodeFloat32BigEndian } from '../../src/fits/index.js';
 import { generateRaw } from '../../src/simulate/index.js';
@@ -135,4 +135,19 @@ test('writeQuickLook replaces the PNG atomically, and a failure leaves the previ
   assert.deepEqual(await readFile(out), look.png);
   const leftovers = (await readdir(dir)).filter((n) => n.startsWith('.'));
   assert.deepEqual(leftovers, []);
+});
+
+test('downsampleYielding: the same blocks as downsample, and the event loop runs between slices', async () => {
+  const width = 301;
+  const height = 257;
+  const values = Float64Array.from({ length: width * height }, (_, i) => (i % 7 === 0 ? Number.NaN : Math.sin(i) * 100));
+  const grid = arrayGrid(width, height, values);
+  const expected = downsample(grid, 64);
+  let turns = 0;
+  const ticking = setInterval(() => { turns++; }, 0);
+  // A slice of 0 ms gives the loop back after every row of blocks.
+  const got = await downsampleYielding(grid, 64, 0);
+  clearInterval(ticking);
+  assert.deepEqual({ ...got, values: [...got.values] }, { ...expected, values: [...expected.values] });
+  assert.ok(turns > 0, 'timers ran while it worked');
 });

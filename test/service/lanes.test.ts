@@ -68,6 +68,19 @@ test('backgroundMayStart: no background job starts while a new exposure waits or
   for (const [what, fresh, held, expected] of table) assert.equal(backgroundMayStart(fresh, held), expected, what);
 });
 
+test('LaneQueue: tells when new exposures start and stop being in flight (the pool holds background processing meanwhile)', async () => {
+  const told: boolean[] = [];
+  const queue = new LaneQueue(laneShares(2), (busy) => told.push(busy));
+  let end!: () => void;
+  queue.add({ lane: 'background', priority: 0, rank: 1 }, () => new Promise<void>((resolve) => setTimeout(resolve, 10)));
+  assert.deepEqual(told, [], 'background work alone holds nothing');
+  queue.add({ lane: 'fresh', priority: 10, rank: 2 }, () => new Promise<void>((resolve) => { end = resolve; }));
+  assert.deepEqual(told, [true]);
+  end();
+  await queue.onIdle();
+  assert.deepEqual(told, [true, false]);
+});
+
 test('LaneQueue: a trigger moves a waiting background job to the new exposures, which start at once', async () => {
   const queue = new LaneQueue(laneShares(2));
   const events: string[] = [];
@@ -155,7 +168,7 @@ test('remainingMs: the rest at the pace so far', () => {
   for (const [total, done, elapsed, left] of table) assert.equal(remainingMs(total, done, elapsed), left, `${done} of ${total}`);
 });
 
-test('yieldingFs: a background job\'s bulk reads and writes wait while a new exposure runs; small writes (a pointer) never do', async (t) => {
+test('yieldingFs: a background job\'s bulk reads and writes and its flushes wait while a new exposure runs; small writes (a pointer) never do', async (t) => {
   const dir = await tempDir(t);
   const queue = new LaneQueue(laneShares(2));
   let endFresh!: () => void;
@@ -185,4 +198,15 @@ test('yieldingFs: a background job\'s bulk reads and writes wait while a new exp
   await reading;
   await fs.close(reader);
   assert.equal((await readFile(path)).length, 8 + bulk.length);
+  // A flush too: it would queue the new exposure's own flushes behind hundreds of MB.
+  let endThird!: () => void;
+  queue.add({ lane: 'fresh', priority: 10, rank: 3 }, () => new Promise<void>((resolve) => { endThird = resolve; }));
+  const flushed = await fs.open(path, 'r+');
+  let synced = false;
+  const syncing = fs.fsync(flushed).then(() => { synced = true; });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(synced, false, 'a flush waits for the new exposure');
+  endThird();
+  await syncing;
+  await fs.close(flushed);
 });

@@ -229,3 +229,29 @@ test('the worker streams the very bytes it writes to a file (same raw file, same
   const again = await pool.produce(rawPath, options, nowMs, async () => {});
   assert.equal(again.layout.bytes, fromFile.length);
 });
+
+test('the pool hold: a yielding (background) job waits at its checkpoints while held; other jobs run; released, it finishes', async (t) => {
+  const { WorkerPool } = await import('../../src/service/jobs/worker-pool.js');
+  const { portableProcessingOptions } = await import('../../src/steps/defaults.js');
+  const { generateRaw } = await import('../../src/simulate/index.js');
+  const { writeFile } = await import('node:fs/promises');
+  const root = await tempDir(t, 'dataman-hold-');
+  const raw = generateRaw({ roi: '1k' });
+  const rawPath = join(root, raw.name);
+  await writeFile(rawPath, raw.bytes);
+  const pool = new WorkerPool(2);
+  t.after(() => pool.close());
+  const options = { ...portableProcessingOptions(undefined), timeZone: 'America/Phoenix', checksums: true, fsync: false };
+  const nowMs = Date.UTC(2026, 0, 15, 5, 0, 0);
+  const sink = async () => {};
+  pool.holdYieldingJobs(true);
+  let backgroundDone = false;
+  const background = pool.produce(rawPath, options, nowMs, sink, { yields: true }).then((r) => { backgroundDone = true; return r; });
+  // A new exposure's job runs to its end meanwhile, on the other worker.
+  const fresh = await pool.produce(rawPath, options, nowMs, sink);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(backgroundDone, false, 'the background job is still held at a checkpoint');
+  pool.holdYieldingJobs(false);
+  const done = await background;
+  assert.equal(done.layout.bytes, fresh.layout.bytes, 'released, it finishes the same file');
+});

@@ -37,6 +37,8 @@ export interface JobContext {
   logger: Logger;
   clock: ServiceClock;
   fs: FsPort | undefined;
+  /** Background work (behaviour.md §2.6): its processing pauses while a new exposure is in flight. */
+  yields?: boolean | undefined;
   workerOptions: WorkerOptions;
   /**
    * Aborted as soon as a stop is requested: a back-off or ledger wait ends at once, the file
@@ -120,7 +122,7 @@ export async function processRaw(job: Job, current: LedgerRow, progress: Deliver
   // The instrument (for UNIQNAME) is known once processed: `seal` is told it.
   const copies = onePassDelivery({ ...deliveryRequest(job, tempPath, channel), resume: progress }, deliveryOptions(job));
   // A failure here removes both temporaries (the delivery's step clean-up).
-  const result = await copies.write((write) => ctx.pool.produce(row.path, ctx.workerOptions, ctx.clock.now(), write));
+  const result = await copies.write((write) => ctx.pool.produce(row.path, ctx.workerOptions, ctx.clock.now(), write, { yields: ctx.yields === true }));
   try {
     logger.debug(`${name}: processed (${Object.entries(result.timings).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')})`);
     const warnings = result.outcomes.flatMap((o) => [

@@ -98,7 +98,10 @@ export class LaneQueue {
   private holds = 0;
   private nextId = 0;
 
-  constructor(readonly shares: LaneShares) {
+  private freshBusy = false;
+
+  /** `onFreshBusy`: told when new exposures start and stop being in flight (the pool holds background processing meanwhile). */
+  constructor(readonly shares: LaneShares, private readonly onFreshBusy?: (busy: boolean) => void) {
     this.lanes = {
       fresh: new PQueue({ concurrency: shares.fresh }),
       background: new PQueue({ concurrency: shares.background, autoStart: false }),
@@ -161,6 +164,11 @@ export class LaneQueue {
     const { fresh, background } = this.lanes;
     if (backgroundMayStart({ waiting: fresh.size, running: fresh.pending }, this.holds > 0)) background.start();
     else background.pause();
+    const busy = fresh.size + fresh.pending > 0;
+    if (busy !== this.freshBusy) {
+      this.freshBusy = busy;
+      this.onFreshBusy?.(busy);
+    }
   }
 
   /** Resolves when no new exposure is waiting or in flight. */
@@ -225,6 +233,12 @@ export function yieldingFs(fs: FsPort, freshIdle: () => Promise<void>, maxYieldM
     read: async (handle, buffer, offset, length, position) => {
       if (length >= BULK_WRITE_BYTES) await quiet();
       return fs.read(handle, buffer, offset, length, position);
+    },
+    // A flush of a background copy (hundreds of MB of a full frame) would queue the new
+    // exposure's own flushes behind it on the disk: it starts once the new exposure is done.
+    fsync: async (handle) => {
+      await quiet();
+      return fs.fsync(handle);
     },
   };
 }

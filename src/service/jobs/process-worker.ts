@@ -4,17 +4,28 @@
  * a full frame is merged. One job message in, one reply out per job; a job without an output
  * path streams its bytes to the main thread as it makes them (`ChunkSink`).
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { processFile, processInto, type ProcessFileResult } from '../../steps/pipeline.js';
 import { FULL_FRAME_ARENA_BYTES } from '../../steps/merged-preview.js';
 import { reserveArena } from '../../wasm/kernels.js';
 import { defaultLeapSeconds } from '../../time/index.js';
 import { DatamanError } from '../../errors.js';
 import type { WriteSink } from '../../fits/index.js';
-import type { ChunkAck, ToWorker, WorkerJob, WorkerReply } from './worker-protocol.js';
+import { MAX_HOLD_MS, type ChunkAck, type ToWorker, type WorkerJob, type WorkerReply, type WorkerStart } from './worker-protocol.js';
 
 if (parentPort === null) throw new Error('process-worker must run as a worker thread');
 const port = parentPort;
+const hold = new Int32Array((workerData as WorkerStart).hold);
+
+/**
+ * A yielding (background) job's checkpoint: while the pool's hold is set, this thread sleeps,
+ * so that a new exposure's processing has the cores (behaviour.md §2.6). Bounded: it delays the
+ * background, never stops it.
+ */
+function waitWhileHeld(): void {
+  const until = Date.now() + MAX_HOLD_MS;
+  while (Atomics.load(hold, 0) !== 0 && Date.now() < until) Atomics.wait(hold, 0, 1, 20);
+}
 
 // The memory of a full frame's merge is taken now: the service's memory does not step up at
 // the first full frame of a night, and a machine short of memory says so at start.
@@ -48,10 +59,11 @@ class ChunkSink implements WriteSink {
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
 
-  constructor(private readonly id: number) {}
+  constructor(private readonly id: number, private readonly checkpoint?: () => void) {}
 
   async write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }> {
     for (let done = 0; done < length; ) {
+      this.checkpoint?.();
       const store = await this.take();
       const n = Math.min(CHUNK_BYTES, length - done);
       const bytes = new Uint8Array(store, 0, n);
@@ -105,8 +117,9 @@ async function run(job: WorkerJob): Promise<WorkerReply> {
     leapSeconds: defaultLeapSeconds(),
     // The main thread's clock decides UNIQNAME and checksum stamps (tests drive it).
     clock: { now: () => job.nowMs },
+    checkpoint: job.yields === true ? waitWhileHeld : undefined,
   };
-  const sink = job.outputPath === undefined ? new ChunkSink(job.id) : undefined;
+  const sink = job.outputPath === undefined ? new ChunkSink(job.id, options.checkpoint) : undefined;
   if (sink) sinks.set(job.id, sink);
   try {
     let result: ProcessFileResult;

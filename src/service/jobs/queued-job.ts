@@ -57,6 +57,7 @@ export class JobRunner {
     const ctx: JobContext = {
       config: d.config, ledger: d.ledger, pool: d.pool, logger: d.logger, clock: d.clock,
       fs: tracked.lane === 'background' && d.backgroundFs !== undefined ? d.backgroundFs : d.fs,
+      yields: tracked.lane === 'background',
       workerOptions: workerOptionsFrom(d.config), signal: d.signal, random: d.random,
       channelLocks: this.channelLocks, runningSinceMs: d.runningSinceMs,
     };

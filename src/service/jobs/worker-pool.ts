@@ -4,7 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { DatamanError } from '../../errors.js';
-import type { ChunkAck, FromWorker, WorkerJob, WorkerOptions, WorkerReply, WrittenLayout } from './worker-protocol.js';
+import type { ChunkAck, FromWorker, WorkerJob, WorkerOptions, WorkerReply, WorkerStart, WrittenLayout } from './worker-protocol.js';
 
 export class ProcessingError extends DatamanError {
   constructor(code: string, message: string, readonly expected: boolean, readonly workerStack?: string) {
@@ -34,12 +34,12 @@ interface PendingJob {
  * TypeScript sources under tsx (tests, benchmarks) — a bootstrap that registers tsx's loader in
  * the worker first (Node 20 does not apply the parent's `--import tsx` inside workers).
  */
-function createWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./process-worker.js', import.meta.url), { resourceLimits: WORKER_LIMITS });
+function createWorker(start: WorkerStart): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./process-worker.js', import.meta.url), { resourceLimits: WORKER_LIMITS, workerData: start });
   const api = import.meta.resolve('tsx/esm/api');
   const module = new URL('./process-worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(module)}); });`;
-  return new Worker(bootstrap, { eval: true, resourceLimits: WORKER_LIMITS });
+  return new Worker(bootstrap, { eval: true, resourceLimits: WORKER_LIMITS, workerData: start });
 }
 
 /**
@@ -65,13 +65,15 @@ export class WorkerPool {
   private readonly waiting: Array<() => void> = [];
   private nextId = 1;
   private closed = false;
+  /** Shared with every worker: while 1, yielding jobs wait at their checkpoints. */
+  private readonly hold = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(readonly size: number) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
-    const worker = createWorker();
+    const worker = createWorker({ hold: this.hold.buffer });
     const slot: Slot = { worker, busy: false };
     worker.on('message', (message: FromWorker) => {
       const job = this.pending.get(message.id);
@@ -136,8 +138,14 @@ export class WorkerPool {
    * few chunks in flight at most); resolves once every chunk is written. A chunk `write` fails
    * stops the processing and the job fails with that error.
    */
-  produce(rawPath: string, options: WorkerOptions, nowMs: number, write: ChunkWriter): Promise<ProcessResult> {
-    return this.run({ rawPath, nowMs, options }, write);
+  produce(rawPath: string, options: WorkerOptions, nowMs: number, write: ChunkWriter, how: { yields?: boolean } = {}): Promise<ProcessResult> {
+    return this.run({ rawPath, nowMs, options, yields: how.yields }, write);
+  }
+
+  /** Holds the yielding jobs at their next checkpoint (true) or lets them go on (false). */
+  holdYieldingJobs(held: boolean): void {
+    Atomics.store(this.hold, 0, held ? 1 : 0);
+    if (!held) Atomics.notify(this.hold, 0);
   }
 
   private async run(request: Omit<WorkerJob, 'type' | 'id'>, write?: ChunkWriter): Promise<ProcessResult> {

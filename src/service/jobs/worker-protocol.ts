@@ -2,7 +2,7 @@ import type { ProcessingOptions, StepOutcome } from '../../steps/types.js';
 import type { WrittenHdu } from '../../fits/index.js';
 
 /** Processing options that cross the thread boundary (the worker loads its own tables). */
-export type WorkerOptions = Omit<ProcessingOptions, 'leapSeconds' | 'clock'> & { checksums: boolean; fsync: boolean };
+export type WorkerOptions = Omit<ProcessingOptions, 'leapSeconds' | 'clock' | 'checkpoint'> & { checksums: boolean; fsync: boolean };
 
 /**
  * One file to process. With `outputPath` the worker writes the processed file itself (the
@@ -15,6 +15,11 @@ export interface WorkerJob {
   id: number;
   rawPath: string;
   outputPath?: string | undefined;
+  /**
+   * Background work: the worker pauses at the processing's checkpoints while the pool's hold is
+   * set (a new exposure in flight), for at most `MAX_HOLD_MS` at a time.
+   */
+  yields?: boolean | undefined;
   nowMs: number;
   options: WorkerOptions;
 }
@@ -43,4 +48,12 @@ export type WorkerReply =
   | { type: 'done'; id: number; ok: false; error: { name: string; code: string; message: string; expected: boolean; stack?: string | undefined } };
 
 export type ToWorker = WorkerJob | ChunkAck;
+
+/** What every worker gets at its start: the pool's hold flag (Int32 0 = run, 1 = yielding jobs wait). */
+export interface WorkerStart {
+  hold: SharedArrayBuffer;
+}
+
+/** The longest a yielding job waits at one checkpoint: a hold can delay background work, never stop it. */
+export const MAX_HOLD_MS = 5000;
 export type FromWorker = WorkerChunk | WorkerReply;
