@@ -126,11 +126,11 @@ export async function startServe(configPath: string) {
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const until = async (what: string, test: () => boolean) => {
+  const until = async (what: string, test: () => boolean, timeoutMs = 120_000) => {
     const started = performance.now();
     while (!test()) {
       if (child.exitCode !== null) throw new Error(`dataman serve exited: ${stderr}`);
-      if (performance.now() - started > 120_000) throw new Error(`no ${what} in 120 s:\n${lines.slice(-20).join('\n')}\n${stderr}`);
+      if (performance.now() - started > timeoutMs) throw new Error(`no ${what} in ${timeoutMs / 1000} s:\n${lines.slice(-20).join('\n')}\n${stderr}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -151,6 +151,21 @@ export async function startServe(configPath: string) {
 }
 
 /** Resolves when `pointer` names `name`: the moment an observer's display tool sees the file. */
+/**
+ * A raw file written as azcam writes it: in one go, then flushed. On the mountain azcam writes on
+ * its own server (NFS): none of the raw file's dirty pages wait in this machine's cache for
+ * dataman's flushes to push out. Resolves when it is complete (where the latency clocks start).
+ */
+export async function writeRawAsAzcam(path: string, bytes: Uint8Array): Promise<void> {
+  const handle = await open(path, 'wx');
+  try {
+    await handle.write(bytes, 0, bytes.length, 0);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 export function pointerNames(pointer: string, name: string): Promise<void> {
   return new Promise((resolve, reject) => {
     let done = false;
@@ -201,12 +216,7 @@ http: {enabled: false}
     rawBytes = raw.bytes.length;
     const path = join(config.paths.dataDir, 'mods1b', raw.name);
     const delivered = pointerNames(pointer, raw.name);
-    const handle = await open(path, 'wx');
-    await handle.write(raw.bytes, 0, raw.bytes.length, 0);
-    // On the mountain azcam writes on its own server (NFS): none of the raw file's dirty pages
-    // wait in this machine's cache for dataman's flushes to push out. Flushed before "complete".
-    await handle.sync();
-    await handle.close();
+    await writeRawAsAzcam(path, raw.bytes);
     const complete = performance.now();
     if (trigger) socket.send(`proc /home/data/${raw.name}`, port, '127.0.0.1');
     await delivered;

@@ -7,19 +7,15 @@
  * it, in the same run and the same service once the catch-up is over, the idle latency of 1k
  * frames: the ratio is the figure (target ≤ 2.5×, moonshot ≤ 1.2×).
  */
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { watch } from 'node:fs';
-import { mkdir, mkdtemp, open, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateRaw } from '../src/simulate/index.js';
 import { openLedger } from '../src/service/ledger/ledger.js';
 import { systemClock } from '../src/base/clock.js';
-import { percentile } from './latency.js';
-
-const REPO = fileURLToPath(new URL('..', import.meta.url));
+import { freeUdpPort, percentile, startServe, writeRawAsAzcam } from './latency.js';
 
 export interface OutageRun {
   /** Fresh 1k frame during the catch-up: written and flushed → delivered copy in repoDir, ms. */
@@ -87,10 +83,7 @@ http: {enabled: false}
       const path = join(raw, frame.name);
       lastName = frame.name;
       const delivered = appears(join(repoDir, frame.name));
-      const handle = await open(path, 'wx');
-      await handle.write(frame.bytes, 0, frame.bytes.length, 0);
-      await handle.sync(); // azcam writes on its own server: no dirty pages of it here
-      await handle.close();
+      await writeRawAsAzcam(path, frame.bytes);
       const complete = performance.now();
       sentAt = Date.now();
       socket.send(`proc /home/data/${frame.name}`, port, '127.0.0.1');
@@ -105,7 +98,7 @@ http: {enabled: false}
       await service.until('the fresh job\'s times', () => service.lines.some((l) => l.includes(`${freshName}: job took`)));
       const freshStages = service.lines.find((l) => l.includes(`${freshName}: job took`))!.replace(/^.*job took/, 'job took');
       const deliveredBefore = service.lines.filter((l) => /Done: mods1b\.20260210\.\d+\.fits processed/.test(l)).length;
-      await service.until('the end of the catch-up', () => service.lines.some((l) => l.includes('Catch-up done:')));
+      await service.until('the end of the catch-up', () => service.lines.some((l) => l.includes('Catch-up done:')), 300_000);
       const catchUpMs = performance.now() - startedAt;
       const idleMs: number[] = [];
       // The last job's record and checksum, and the kernel's write-back of the catch-up's GBs: idle means idle.
@@ -151,39 +144,6 @@ function appears(path: string): Promise<void> {
       else resolve();
     };
   });
-}
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
-/** `dataman serve` as systemd runs it, with its output lines. */
-async function startServe(configPath: string) {
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', join(REPO, 'bin', 'dataman.js'), 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let partial = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => {
-    const parts = (partial + text).split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts);
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const until = async (what: string, test: () => boolean) => {
-    const started = performance.now();
-    while (!test()) {
-      if (child.exitCode !== null) throw new Error(`dataman serve exited: ${stderr}`);
-      if (performance.now() - started > 300_000) throw new Error(`no ${what} in 300 s:\n${lines.slice(-20).join('\n')}\n${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  await until('start', () => lines.some((l) => l.includes('dataMan server started on')));
-  return { lines, until, stop: async () => { child.kill('SIGTERM'); await exited; } };
 }
 
 export function printOutage(r: OutageResult): void {

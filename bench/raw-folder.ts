@@ -9,11 +9,11 @@
  * Each figure is printed beside the empty folder's, measured in the same run, with the ratio.
  */
 import { createSocket } from 'node:dgram';
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { closeSync, openSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeUdpPort, percentile, pointerNames, startServe } from './latency.js';
+import { freeUdpPort, percentile, pointerNames, startServe, writeRawAsAzcam } from './latency.js';
 import { generateRaw } from '../src/simulate/index.js';
 
 export const RAW_FOLDER_SIZES = [0, 10_000, 50_000] as const;
@@ -86,10 +86,7 @@ http: {enabled: false}
       const trigger = seq % 2 === 0;
       const raw = generateRaw({ instrument: 'mods1b', roi: '1k', seq, seed: seq, obsDate: tonight });
       const delivered = pointerNames(join(root, 'newdata', 'MODS1B.new'), raw.name);
-      const handle = await open(join(folder, raw.name), 'wx');
-      await handle.write(raw.bytes, 0, raw.bytes.length, 0);
-      await handle.sync();
-      await handle.close();
+      await writeRawAsAzcam(join(folder, raw.name), raw.bytes);
       const complete = performance.now();
       if (trigger) socket.send(`proc /home/data/${raw.name}`, port, '127.0.0.1');
       await delivered;

@@ -68,6 +68,17 @@ test('backgroundMayStart: no background job starts while a new exposure waits or
   for (const [what, fresh, held, expected] of table) assert.equal(backgroundMayStart(fresh, held), expected, what);
 });
 
+/** Jobs that say when they start and end only when their gate is opened (`gates.get(name)()`). */
+function gatedJobs() {
+  const events: string[] = [];
+  const gates = new Map<string, () => void>();
+  const job = (name: string) => () => new Promise<void>((resolve) => {
+    events.push(`start ${name}`);
+    gates.set(name, () => { events.push(`end ${name}`); resolve(); });
+  });
+  return { events, gates, job };
+}
+
 test('LaneQueue: tells when new exposures start and stop being in flight (the pool holds background processing meanwhile)', async () => {
   const told: boolean[] = [];
   const queue = new LaneQueue(laneShares(2), (busy) => told.push(busy));
@@ -83,12 +94,7 @@ test('LaneQueue: tells when new exposures start and stop being in flight (the po
 
 test('LaneQueue: a trigger moves a waiting background job to the new exposures, which start at once', async () => {
   const queue = new LaneQueue(laneShares(2));
-  const events: string[] = [];
-  const gates = new Map<string, () => void>();
-  const job = (name: string) => () => new Promise<void>((resolve) => {
-    events.push(`start ${name}`);
-    gates.set(name, () => { events.push(`end ${name}`); resolve(); });
-  });
+  const { events, gates, job } = gatedJobs();
   const release = queue.holdBackground();
   const b1: Ranked = { lane: 'background', priority: 0, rank: 1 };
   const b2: Ranked = { lane: 'background', priority: 0, rank: 2 };
@@ -111,12 +117,7 @@ test('LaneQueue: a trigger moves a waiting background job to the new exposures, 
 
 test('LaneQueue: a new exposure starts at once beside the background job; the next background job only after it', async () => {
   const queue = new LaneQueue(laneShares(2));
-  const events: string[] = [];
-  const gates = new Map<string, () => void>();
-  const job = (name: string) => () => new Promise<void>((resolve) => {
-    events.push(`start ${name}`);
-    gates.set(name, () => { events.push(`end ${name}`); resolve(); });
-  });
+  const { events, gates, job } = gatedJobs();
   const release = queue.holdBackground();
   queue.add({ lane: 'background', priority: 0, rank: 2 }, job('b2'));
   queue.add({ lane: 'background', priority: 0, rank: 1 }, job('b1'));
