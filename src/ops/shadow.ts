@@ -11,7 +11,8 @@
  * - the UDP trigger (`server.udpTrigger`) must be off: the port is production's;
  * - ISIS (`isis.enabled`) must be off: the GUI would show the shadow's files.
  */
-import { isAbsolute, relative, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
 
 /** What the check reads of a configuration (config.ts's DatamanConfig has it). */
@@ -27,6 +28,12 @@ export const PRODUCTION_FOLDERS: readonly string[] = [
   '/home/data/.dataman/quicklook',
 ];
 
+/**
+ * Other names of what production owns: `/newdata` is the LBTO's name for `/lbt/data/new` (a
+ * link, deploy/INSTALL.md), `/data` the raw data root of the production configurations.
+ */
+export const PRODUCTION_ALIASES: readonly string[] = ['/newdata', '/data'];
+
 /** The shadow's output folders, by their key. */
 const OUTPUT_KEYS = ['procDir', 'repoDir', 'logDir', 'stateDir', 'dropDir', 'nightLogDir', 'quickLookDir'] as const;
 
@@ -35,7 +42,11 @@ export function checkShadow(config: ShadowSubject, file: string): void {
     throw new ConfigError(`${file}: server.udpTrigger: a shadow configuration (shadow: Y) must not listen for triggers (port ${config.server.ipPort} is the production service's); set server.udpTrigger: N`);
   }
   if (config.isis.enabled) throw new ConfigError(`${file}: isis.enabled: a shadow configuration (shadow: Y) must not talk to ISIS; set isis.enabled: N`);
-  const owned = [...PRODUCTION_FOLDERS.map((f) => ({ folder: f, what: 'a production folder' })), { folder: config.paths.dataDir, what: 'the raw folder paths.dataDir' }];
+  const owned = [
+    ...PRODUCTION_FOLDERS.map((f) => ({ folder: f, what: 'a production folder' })),
+    { folder: config.paths.dataDir, what: 'the raw folder paths.dataDir' },
+    ...PRODUCTION_ALIASES.map((f) => ({ folder: f, what: 'a production folder' })),
+  ];
   for (const key of OUTPUT_KEYS) {
     const folder = config.paths[key];
     if (folder === undefined) continue;
@@ -48,10 +59,24 @@ export function checkShadow(config: ShadowSubject, file: string): void {
   }
 }
 
-/** How `folder` overlaps `owned`: 'is', 'is inside' or 'contains'; undefined when apart. */
+/**
+ * How `folder` overlaps `owned`: 'is', 'is inside' or 'contains'; undefined when apart. Compared
+ * as written and with links followed (a shadow folder reached through a link into production is
+ * production's).
+ */
 export function overlap(folder: string, owned: string): string | undefined {
-  const a = resolve(folder);
-  const b = resolve(owned);
+  return overlapOf(resolve(folder), resolve(owned)) ?? overlapOf(realFolder(folder), realFolder(owned));
+}
+
+/** The folder with every link followed, as far as it exists (what is below that is kept as written). */
+function realFolder(folder: string): string {
+  const absolute = resolve(folder);
+  if (existsSync(absolute)) return realpathSync(absolute);
+  const parent = dirname(absolute);
+  return parent === absolute ? absolute : join(realFolder(parent), basename(absolute));
+}
+
+function overlapOf(a: string, b: string): string | undefined {
   if (a === b) return 'is';
   const inside = (x: string, y: string) => {
     const rel = relative(y, x);

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfig } from '../../src/ops/config.js';
@@ -67,6 +67,8 @@ test('a shadow configuration is refused when it would touch what production owns
     [{ stateDir: '/home/data/.dataman' }, '', /paths\.stateDir: /],
     [{ stateDir: '/data/shadow-state' }, '', /paths\.stateDir: .* is inside the raw folder paths\.dataDir/],
     [{ dropDir: '/home/data/dropbox' }, '', /paths\.dropDir: /],
+    // Another name of a production folder: /newdata is /lbt/data/new.
+    [{ repoDir: '/newdata' }, '', /paths\.repoDir: \/newdata is a production folder/],
     [{}, 'isis: {enabled: Y, node: M1.BD, serverHost: 127.0.0.1, localPort: 10302}', /isis\.enabled: a shadow/],
   ];
   for (const [paths, extra, message] of refused) {
@@ -81,6 +83,15 @@ test('a shadow configuration is refused when it would touch what production owns
   const plain = shadowText({}).replace('shadow: Y', '').replace(', udpTrigger: N', '');
   assert.equal(parseConfig(plain, '/etc/x.yaml').server.udpTrigger, true);
   assert.throws(() => parseConfig(plain.replace('ipPort: 10301', 'ipPort: 10301, udpTrigger: sometimes'), '/etc/x.yaml'), /server\.udpTrigger: expected Y\/N/);
+});
+
+test('a shadow folder reached through a link into what production owns is refused', async (t) => {
+  const root = await tempDir(t, 'dataman-shadow-link-');
+  await mkdir(join(root, 'raw'), { recursive: true });
+  await symlink(join(root, 'raw'), join(root, 'looks-apart'));
+  const text = shadowText({ dataDir: join(root, 'raw'), procDir: join(root, 'looks-apart', 'proc') });
+  assert.throws(() => parseConfig(text, '/etc/shadow.yaml'), /paths\.procDir: .*looks-apart\/proc is inside the raw folder paths\.dataDir/);
+  assert.equal(parseConfig(shadowText({ dataDir: join(root, 'raw'), procDir: join(root, 'proc') }), '/etc/shadow.yaml').shadow, true, 'apart, it loads');
 });
 
 test('dataman serve refuses a shadow configuration that writes into the raw folder: exit 2, the key named', async (t) => {
