@@ -193,7 +193,16 @@ export class Intake {
   /** The file's job, as the queue runs it: the runner says how it ended, the intake acts on it. */
   private job(path: string, tracked: TrackedFile): () => Promise<void> {
     return async () => {
-      const end = await this.d.runJob(path, tracked);
+      let end: JobEnd;
+      try {
+        end = await this.d.runJob(path, tracked);
+      } catch (err) {
+        // runJob records every outcome; reaching here is a bug (a throwing job:start listener…).
+        // Logged with the file, which stays in the ledger as it was for the next start.
+        this.d.logger.error(`${basename(path)}: internal error while running its job, please report: ${(err as Error)?.stack ?? String(err)}`);
+        this.forget(path);
+        return;
+      }
       if (end.kind === 'again') {
         // The raw file changed under the job: waited for again, still tracked (so that a trigger
         // meanwhile only raises its priority).

@@ -191,8 +191,9 @@ export class RawFolderPoller extends EventEmitter<WatcherEvents> implements RawS
           known.delete(name);
           return;
         }
-        known.add(name);
-        this.emit('error', new Error(`cannot stat ${path}: ${(err as Error).message}; not watched (a UDP trigger still finds it)`));
+        // Not known either: a transient failure (ESTALE, EIO, a timeout over NFS) is tried again
+        // at the next listing of the folder (within 30 s), not given up for good.
+        this.emit('error', new Error(`cannot stat ${path}: ${(err as Error).message}; tried again at the next listing (a UDP trigger finds it meanwhile)`));
         return;
       }
       // Forgotten while it was stat-ed: a watched file no longer watched, a new name known.

@@ -194,8 +194,9 @@ export class LaneQueue {
   /** Drops the jobs not started (stop: they stay queued in the ledger for the next start). */
   clear(): void {
     this.waiting.clear();
-    this.lanes.fresh.clear();
+    // Background first: clearing the fresh lane makes it idle, which would open the background's gate.
     this.lanes.background.clear();
+    this.lanes.fresh.clear();
   }
 
   /** Resolves when no job is waiting or in flight (a held background keeps its jobs waiting). */
@@ -224,10 +225,17 @@ export function yieldingFs(fs: FsPort, freshIdle: () => Promise<void>, maxYieldM
     await Promise.race([freshIdle(), new Promise<void>((resolve) => { timer = setTimeout(resolve, maxYieldMs); })]);
     clearTimeout(timer);
   };
+  // Only the flush of a file written in bulk here waits: the small flushes of the commit (the
+  // pointer, the day copy re-opened to be named) run under the channel's lock, which a new
+  // exposure of the same channel may be waiting for.
+  const bulkWritten = new WeakSet<object>();
   return {
     ...fs,
     write: async (handle, buffer, offset, length, position) => {
-      if (length >= BULK_WRITE_BYTES) await quiet();
+      if (length >= BULK_WRITE_BYTES) {
+        bulkWritten.add(handle);
+        await quiet();
+      }
       return fs.write(handle, buffer, offset, length, position);
     },
     read: async (handle, buffer, offset, length, position) => {
@@ -237,7 +245,7 @@ export function yieldingFs(fs: FsPort, freshIdle: () => Promise<void>, maxYieldM
     // A flush of a background copy (hundreds of MB of a full frame) would queue the new
     // exposure's own flushes behind it on the disk: it starts once the new exposure is done.
     fsync: async (handle) => {
-      await quiet();
+      if (bulkWritten.has(handle)) await quiet();
       return fs.fsync(handle);
     },
   };

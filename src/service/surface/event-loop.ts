@@ -49,6 +49,8 @@ export class EventLoopWatch {
   private lastStall: { atMs: number; sinceMs: number; ms: number } | undefined;
   private stallNoted = false;
   private running = false;
+  /** Rolls the window even when nobody reads it, so that a stall is dated within one window. */
+  private roller: NodeJS.Timeout | undefined;
 
   constructor(private readonly clock: Clock, thresholds: Partial<EventLoopThresholds> = {}) {
     this.thresholds = { ...EVENT_LOOP_THRESHOLDS, ...thresholds };
@@ -61,10 +63,13 @@ export class EventLoopWatch {
     this.scrape.enable();
     this.window.enable();
     this.windowStart = this.clock.now();
+    this.roller = setInterval(() => this.roll(), this.thresholds.windowMs);
+    this.roller.unref();
   }
 
   stop(): void {
     this.running = false;
+    clearInterval(this.roller);
     this.scrape.disable();
     this.window.disable();
   }
