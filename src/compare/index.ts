@@ -1,5 +1,5 @@
 /** `dataman compare`: the reference's processed files against dataman's (behaviour.md §2.5, §9). */
-import { pairInputs, type Pairing } from './pairing.js';
+import type { Pairing } from './pairing.js';
 import { comparePair, NotComparableError } from './compare-pair.js';
 import type { FileOutcome } from './report.js';
 
@@ -14,16 +14,18 @@ const PARALLEL_PAIRS = 4;
 
 /**
  * Compares every pair, a few at a time (memory stays that of a few chunks), handing each outcome
- * to `onFile` in name order as soon as it and those before it are known. A pair that is not FITS
- * is an `error` outcome; any other failure (an unreadable file) ends the run.
+ * to `onFile` in name order as soon as it and those before it are known. A pair that cannot be
+ * compared (not FITS, unreadable: EACCES, EIO) is an `error` outcome naming why; the rest go on.
  */
 export async function compareAll(pairing: Pairing, onFile: (outcome: FileOutcome, bytes: number) => void): Promise<void> {
   const one = async (p: Pairing['pairs'][number]): Promise<FileOutcome> => {
     try {
       return { kind: 'pair', report: await comparePair(p.name, p.a, p.b) };
     } catch (err) {
-      if (!(err instanceof NotComparableError)) throw err;
-      return { kind: 'error', name: p.name, message: err.message };
+      if (err instanceof NotComparableError) return { kind: 'error', name: p.name, message: err.message };
+      const e = err as NodeJS.ErrnoException;
+      if (typeof e?.code !== 'string') throw err; // not a file's problem: a bug, with its stack
+      return { kind: 'error', name: p.name, message: `cannot be read: ${e.message}` };
     }
   };
   const pending: Array<Promise<FileOutcome>> = [];
@@ -44,10 +46,4 @@ export async function compareAll(pairing: Pairing, onFile: (outcome: FileOutcome
   }
   for (const name of pairing.onlyInA) onFile({ kind: 'only-in-a', name, path: name }, 0);
   for (const name of pairing.onlyInB) onFile({ kind: 'only-in-b', name, path: name }, 0);
-}
-
-export async function pairAndCompare(a: string, b: string, onFile: (outcome: FileOutcome, bytes: number) => void): Promise<Pairing> {
-  const pairing = await pairInputs(a, b);
-  await compareAll(pairing, onFile);
-  return pairing;
 }

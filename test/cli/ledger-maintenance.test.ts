@@ -155,6 +155,36 @@ test('archive after a crash between copy and delete finishes the move; an archiv
   assert.equal(count(db), kept, 'nothing deleted');
 });
 
+test('archive into the same file again: a raw file with a second job since, and a copy left stale by a crash, are both taken', async (t) => {
+  const { root, file } = await setUp(t, 2000);
+  const db = look(t, file);
+  const out = join(root, 'archive.sqlite');
+  const o = { nowMs: Date.now(), catchUpHours: 36, batch: 100 };
+  assert.ok(archiveLedger(file, out, { ...o, beforeMs: Date.now() - 600 * DAY }).moved > 0);
+  const archive = look(t, out);
+  const first = archive.prepare('SELECT * FROM jobs ORDER BY id LIMIT 1').get() as { path: string; name: string; channel: string };
+  // The same raw file processed again (a proc naming it), long ago too, and a newer job after it.
+  const again = Date.now() - 500 * DAY;
+  const insert = db.prepare(`INSERT INTO jobs (path, name, channel, origin, state, first_seen_at, updated_at)
+    VALUES (?, ?, ?, 'udp', 'delivered', ?, ?)`);
+  const secondId = Number(insert.run(first.path, first.name, first.channel, again, again).lastInsertRowid);
+  insert.run('/data/mods1b/mods1b.20991231.0001.fits', 'mods1b.20991231.0001.fits', 'mods1b', Date.now() - DAY, Date.now() - DAY);
+  // A crash after a copy, before its delete; the job changed in the ledger since.
+  const stale = db.prepare(`SELECT * FROM jobs WHERE updated_at < ${Date.now() - 450 * DAY} AND state = 'delivered' AND id <> ? ORDER BY id LIMIT 1`).get(secondId) as { id: number };
+  archive.exec(`ATTACH ${JSON.stringify(file).replace(/"/g, "'")} AS led`);
+  archive.prepare('INSERT INTO jobs SELECT * FROM led.jobs WHERE id = ?').run(stale.id);
+  archive.exec('DETACH led');
+  db.prepare("UPDATE jobs SET error_message = 'changed after the copy' WHERE id = ?").run(stale.id);
+
+  const moved = archiveLedger(file, out, { ...o, beforeMs: Date.now() - 400 * DAY }).moved;
+  assert.ok(moved > 0);
+  assert.equal(count(archive, `path = '${first.path}'`), 2, 'both jobs of the raw file are in the archive');
+  assert.equal(count(db, `id IN (${secondId}, ${stale.id})`), 0, 'both moved out of the ledger');
+  assert.equal((archive.prepare('SELECT error_message AS m FROM jobs WHERE id = ?').get(stale.id) as { m: string }).m, 'changed after the copy', 'the stale copy replaced by the job as it was');
+  assertCountsKept(archive);
+  assertCountsKept(db);
+});
+
 test('archive refuses a date inside the catch-up window or too recent, before touching anything', async (t) => {
   const { config, file } = await setUp(t, 200, (s) => s.replace('catchUpHours: 36', 'catchUpHours: 2400'));
   const total = count(new Database(file, { readonly: true }));

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, truncate, writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { comparePair, DELIBERATE_DIFFERENCES, type PairReport } from '../../src/compare/index.js';
+import { compareAll, comparePair, DELIBERATE_DIFFERENCES, type FileOutcome, type PairReport } from '../../src/compare/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { runCli } from '../helpers/cli.js';
 import { derive, hdu, processed, setValue, type EditableHdu } from './fixtures.js';
@@ -253,6 +253,23 @@ test('dataman compare: folders, unpaired files, the exit status, --json and a fi
   assert.equal(run.code, 1);
   assert.match(run.stdout, /^ERROR {7}mods1b\.20260115\.0010\.fits: .*not a FITS file/m);
   assert.match(run.stdout, /3 files compared: .*\(1 not readable as FITS\)/);
+});
+
+test('a file that cannot be read (gone since the folders were listed) is an error line of its own; the others are still compared', async (t) => {
+  const dir = await tempDir(t);
+  const b = await processed(dir, { roi: '1k' });
+  const outcomes: FileOutcome[] = [];
+  await compareAll({
+    folders: true,
+    pairs: [
+      { name: 'gone.fits', a: join(dir, 'gone-a.fits'), b: join(dir, 'gone-b.fits'), bytes: 0 },
+      { name: 'kept.fits', a: b.outPath, b: b.outPath, bytes: 0 },
+    ],
+    onlyInA: [], onlyInB: [],
+  }, (outcome) => outcomes.push(outcome));
+  assert.equal(outcomes.length, 2);
+  assert.ok(outcomes[0]!.kind === 'error' && /cannot be read: ENOENT/.test(outcomes[0]!.message), JSON.stringify(outcomes[0]));
+  assert.ok(outcomes[1]!.kind === 'pair' && outcomes[1]!.report.verdict === 'identical');
 });
 
 test('every §9 row with a card rule is exercised above', () => {

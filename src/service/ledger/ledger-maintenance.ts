@@ -38,8 +38,8 @@ export interface BackupResult {
 /**
  * Copies the ledger at `ledgerFile` to `outFile` with SQLite's online backup, while the service
  * keeps writing: the copy is one consistent moment of the ledger (every committed transaction
- * up to it, none after). Written under a temporary name, checked (`quick_check`, the schema
- * version), then renamed into place; an existing `outFile` is refused.
+ * up to it, none after). Written under a temporary name, checked (`quick_check`, its jobs
+ * counted), then renamed into place; an existing `outFile` is refused.
  */
 export async function backupLedger(ledgerFile: string, outFile: string): Promise<BackupResult> {
   const out = resolve(outFile);
@@ -128,6 +128,9 @@ export function archiveLedger(ledgerFile: string, archiveFile: string, o: Archiv
     out.pragma('synchronous = FULL');
     migrate(db, ledgerFile);
     migrate(out, archivePath);
+    // In the ledger a raw file has one job at a time (this index); an archive keeps years of them:
+    // a file processed again after its first job was archived has a second one to archive.
+    out.exec('DROP INDEX IF EXISTS jobs_raw_path');
     const batch = o.batch ?? ARCHIVE_BATCH;
     const pick = db.prepare<[{ before: number; limit: number }], JobColumns>(
       `SELECT * FROM jobs WHERE updated_at < @before AND ${FINISHED} AND id < (SELECT MAX(id) FROM jobs)
@@ -146,7 +149,14 @@ export function archiveLedger(ledgerFile: string, archiveFile: string, o: Archiv
       for (const row of rows) {
         const there = getArchived.get(row.id);
         if (there === undefined) insert.run(row);
-        else if (!COLUMNS_EQUAL(row, there)) {
+        else if (there.name === row.name && there.path === row.path) {
+          // Copied by a run that stopped before its delete, and changed in the ledger since: the
+          // ledger's row is the job as it is; the archive's copy is only replaced.
+          if (!COLUMNS_EQUAL(row, there)) {
+            unarchive.run(row.id);
+            insert.run(row);
+          }
+        } else {
           throw new LedgerError(`${archivePath} already holds a different job ${row.id} (${there.name}, not ${row.name}): an archive of another ledger?`, {
             path: archivePath, hint: 'archive into a new file',
           });
