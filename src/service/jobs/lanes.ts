@@ -53,9 +53,6 @@ export interface Ranked {
   rank: number;
 }
 
-/** Jobs in flight per lane. */
-export type Running = Record<Lane, number>;
-
 /**
  * Where a waiting job stands in its lane's p-queue (which starts the highest priority first, in
  * the order added at equal priority): new exposures by priority (a trigger first); background work
@@ -101,7 +98,7 @@ export class LaneQueue {
   private freshBusy = false;
 
   /** `onFreshBusy`: told when new exposures start and stop being in flight (the pool holds background processing meanwhile). */
-  constructor(readonly shares: LaneShares, private readonly onFreshBusy?: (busy: boolean) => void) {
+  constructor(shares: LaneShares, private readonly onFreshBusy?: (busy: boolean) => void) {
     this.lanes = {
       fresh: new PQueue({ concurrency: shares.fresh }),
       background: new PQueue({ concurrency: shares.background, autoStart: false }),
@@ -184,11 +181,6 @@ export class LaneQueue {
   /** Jobs in flight. */
   get pending(): number {
     return this.lanes.fresh.pending + this.lanes.background.pending;
-  }
-
-  /** Jobs in flight by lane. */
-  running(): Running {
-    return { fresh: this.lanes.fresh.pending, background: this.lanes.background.pending };
   }
 
   /** Drops the jobs not started (stop: they stay queued in the ledger for the next start). */
